@@ -1,0 +1,175 @@
+//! `demail`: the one binary. Thin: each subcommand parses its arguments and calls an engine.
+
+mod settings;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use demail_catalog::{Catalog, CheckOptions, Needs, Severity};
+
+/// Help people move their mail away from Gmail & co. to small, ethical hosts.
+#[derive(Parser)]
+#[command(name = "demail", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the campaign site (SQLite and the built-in catalogue by default).
+    #[command(after_help = settings::SETTINGS_HELP)]
+    Serve(ServeArgs),
+    /// Work with the provider catalogue.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Print the short list of providers for some answers, e.g. `demail recommend "pour=moi&lieu=france"`.
+    Recommend(RecommendArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Settings file [default: ./demail.toml if present].
+    #[arg(long, env = "DEMAIL_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Catalogue directory to use instead of the built-in one.
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Database: SQLite file path [default: demail.sqlite3].
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Validate catalogue files and report each problem with file, field and reason.
+    Check {
+        /// Directory to check [default: the built-in catalogue].
+        dir: Option<PathBuf>,
+        /// Warn about facts checked more than this many days ago.
+        #[arg(long, default_value_t = 365)]
+        max_age_days: i64,
+    },
+}
+
+#[derive(Args)]
+struct RecommendArgs {
+    /// Answers as a URL query string (the same as the site's results address).
+    answers: String,
+    /// Catalogue directory to use instead of the built-in one.
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Catalog(CatalogCommand::Check { dir, max_age_days }) => catalog_check(dir, max_age_days),
+        Command::Recommend(args) => recommend(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("demail: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let overrides = settings::Overrides {
+        listen: args.listen,
+        catalog: args.catalog,
+        database_url: args.database_url,
+    };
+    let settings = settings::load(args.config.as_deref(), &overrides).context("invalid settings")?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into()))
+        .init();
+    let catalog = load_catalog(settings.catalog.as_deref())?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = demail_store::open(&settings.database_url).await?;
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}: is another program using that port?", settings.listen))?;
+        let addr = listener.local_addr()?;
+        let site = demail_web::Site::new(catalog, store, settings.public_url.clone());
+        println!("demail is running: open http://{addr}/ in your browser (Ctrl+C to stop)");
+        demail_web::serve(listener, site).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn load_catalog(dir: Option<&std::path::Path>) -> anyhow::Result<Catalog> {
+    match dir {
+        Some(d) => Catalog::from_dir(d).with_context(|| format!("catalogue {}", d.display())),
+        None => Catalog::builtin().context("built-in catalogue"),
+    }
+}
+
+fn catalog_check(dir: Option<PathBuf>, max_age_days: i64) -> anyhow::Result<ExitCode> {
+    let opts = CheckOptions::now(max_age_days);
+    let report = match &dir {
+        Some(d) => Catalog::check_dir(d, opts)?,
+        None => Catalog::check_builtin(opts),
+    };
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    let unverified: usize = report.unverified_counts.values().sum();
+    let errors = report.count(Severity::Error);
+    println!(
+        "{} provider(s) usable, {} error(s), {} warning(s), {} fact(s) marked unverified",
+        report.providers.len(),
+        errors,
+        report.count(Severity::Warning),
+        unverified
+    );
+    Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn recommend(args: RecommendArgs) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(args.catalog.as_deref())?;
+    let query = args.answers.trim_start_matches('?');
+    let pairs: Vec<(String, String)> = serde_html_pairs(query);
+    let needs = Needs::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .with_context(|| format!("cannot understand the answers {query:?}"))?;
+    let list = catalog.recommend(&needs);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&demail_web::api::shortlist_json(&list, "en"))?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if list.fits.is_empty() {
+        println!("No provider fits all the answers.");
+        if let Some(q) = list.blocking {
+            println!("The answer that excluded the most: {q}");
+        }
+        for m in &list.nearest {
+            println!("  nearest: {} ({}) — misses: {:?}", m.provider.name, m.offer.name, m.unmet);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (i, m) in list.top().iter().enumerate() {
+        println!("{}. {} — {} (score {})  {}", i + 1, m.provider.name, m.offer.name, m.score, m.signup_url());
+    }
+    if list.fits.len() > list.top().len() {
+        println!("… {} provider(s) fit in all.", list.fits.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Splits `a=b&c=d` with percent-decoding.
+fn serde_html_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}

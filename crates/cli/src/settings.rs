@@ -1,0 +1,106 @@
+//! Typed settings: built-in defaults < `demail.toml` < `DEMAIL_*` environment variables < flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of `demail serve`, with its default.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port the site listens on.
+    pub listen: SocketAddr,
+    /// Database: a SQLite file path (created if missing) or `sqlite://PATH`.
+    pub database_url: String,
+    /// A catalogue directory to use instead of the built-in one.
+    pub catalog: Option<PathBuf>,
+    /// Public address of the site (used in links and the OpenAPI document), e.g. `https://demail.example.org`.
+    pub public_url: Option<String>,
+    /// Log filter, e.g. `info` or `demail_web=debug`.
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "demail.sqlite3".to_owned(),
+            catalog: None,
+            public_url: None,
+            log: "info".to_owned(),
+        }
+    }
+}
+
+/// What `demail serve --help` prints about settings.
+pub const SETTINGS_HELP: &str = "\
+SETTINGS (defaults < demail.toml < DEMAIL_* environment variables < command-line flags):
+  listen        DEMAIL_LISTEN        address:port to listen on        [default: 127.0.0.1:8080]
+  database_url  DEMAIL_DATABASE_URL  SQLite file (created if missing) [default: demail.sqlite3]
+  catalog       DEMAIL_CATALOG       catalogue directory              [default: the built-in catalogue]
+  public_url    DEMAIL_PUBLIC_URL    public address of the site       [default: none]
+  log           DEMAIL_LOG           log filter (info, debug, …)      [default: info]
+
+demail.toml is read from the working directory, or from the file given with --config / DEMAIL_CONFIG.
+Example demail.toml:
+  listen = \"0.0.0.0:8080\"
+  database_url = \"/var/lib/demail/demail.sqlite3\"";
+
+/// Loads settings from the layers, then applies `overrides` (flags given on the command line).
+pub fn load(config: Option<&Path>, overrides: &Overrides) -> Result<Settings, Box<figment::Error>> {
+    let file = config.map_or_else(|| PathBuf::from("demail.toml"), Path::to_path_buf);
+    let mut fig = Figment::from(Serialized::defaults(Settings::default()))
+        .merge(Toml::file(&file))
+        .merge(Env::prefixed("DEMAIL_").ignore(&["config"]));
+    if let Some(l) = overrides.listen {
+        fig = fig.merge(("listen", l));
+    }
+    if let Some(c) = &overrides.catalog {
+        fig = fig.merge(("catalog", c));
+    }
+    if let Some(d) = &overrides.database_url {
+        fig = fig.merge(("database_url", d));
+    }
+    fig.extract().map_err(Box::new)
+}
+
+/// Settings given as command-line flags.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub catalog: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_file_then_env_then_flags() -> Result<(), Box<figment::Error>> {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("demail.toml", "listen = \"127.0.0.1:9000\"\ndatabase_url = \"from-file.sqlite3\"\nlog = \"debug\"")?;
+            jail.set_env("DEMAIL_DATABASE_URL", "from-env.sqlite3");
+            let overrides = Overrides { listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))), ..Default::default() };
+            let s = load(None, &overrides).map_err(|e| *e)?;
+            assert_eq!(s.listen, SocketAddr::from(([127, 0, 0, 1], 9100)));
+            assert_eq!(s.database_url, "from-env.sqlite3");
+            assert_eq!(s.log, "debug");
+            Ok(())
+        });
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_setting_in_file_is_an_error_naming_it() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("demail.toml", "lisen = \"127.0.0.1:9000\"")?;
+            let err = load(None, &Overrides::default()).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("lisen"), "{err}");
+            Ok(())
+        });
+    }
+}
