@@ -10,7 +10,9 @@ fn main() {
         .unwrap_or_default();
     files.retain(|p| p.extension().is_some_and(|e| e == "toml"));
     files.sort();
-    let mut out = String::from("/// The built-in catalogue: (file name, contents).\npub static BUILTIN_FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// The built-in catalogue: (file name, contents).\npub static BUILTIN_FILES: &[(&str, &str)] = &[\n",
+    );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();

@@ -159,6 +159,7 @@ results-signup-at = at
 results-details = See the full page
 chatons-member = CHATONS member
 checked-on = Facts checked on { $date }
+checked-between = Facts checked between { $from } and { $to }
 checked-never = Facts not checked yet
 
 ## Directory

@@ -159,6 +159,7 @@ results-signup-at = chez
 results-details = Voir la fiche complète
 chatons-member = membre des CHATONS
 checked-on = Informations vérifiées le { $date }
+checked-between = Informations vérifiées entre le { $from } et le { $to }
 checked-never = Informations pas encore vérifiées
 
 ## Annuaire

@@ -139,19 +139,49 @@ where
 }
 
 const TOP_KEYS: &[&str] = &[
-    "id", "name", "website", "signup_url", "pricing_url", "description", "sources", "organisation",
-    "mail_settings", "offers",
+    "id",
+    "name",
+    "website",
+    "signup_url",
+    "pricing_url",
+    "description",
+    "sources",
+    "organisation",
+    "mail_settings",
+    "offers",
 ];
 const ORG_KEYS: &[&str] =
     &["legal_form", "country", "city", "founded", "chatons", "status", "support_languages"];
-const SETTINGS_KEYS: &[&str] = &[
-    "imap_host", "imap_port", "smtp_host", "smtp_port", "mx_hosts", "spf_include", "dkim_selectors",
-];
+const SETTINGS_KEYS: &[&str] =
+    &["imap_host", "imap_port", "smtp_host", "smtp_port", "mx_hosts", "spf_include", "dkim_selectors"];
 const OFFER_KEYS: &[&str] = &[
-    "id", "name", "signup_url", "audience", "registration", "accepting", "price_per_year",
-    "membership_per_year", "mailbox_gb", "attachment_mb", "own_domain", "aliases", "imap_smtp", "pop",
-    "webmail", "calendar_contacts", "encryption", "import_from", "forwarding", "auto_reply",
-    "external_collection", "export", "ads", "open_source", "help", "languages", "help_regions",
+    "id",
+    "name",
+    "signup_url",
+    "audience",
+    "registration",
+    "accepting",
+    "price_per_year",
+    "membership_per_year",
+    "mailbox_gb",
+    "attachment_mb",
+    "own_domain",
+    "aliases",
+    "imap_smtp",
+    "pop",
+    "webmail",
+    "calendar_contacts",
+    "encryption",
+    "import_from",
+    "forwarding",
+    "auto_reply",
+    "external_collection",
+    "export",
+    "ads",
+    "open_source",
+    "help",
+    "languages",
+    "help_regions",
     "data_location",
 ];
 const FACT_KEYS: &[&str] = &["value", "source", "checked", "unverified", "note", "currency"];
@@ -315,7 +345,10 @@ impl<'a> FileReader<'a> {
             };
             let checked = self.checked_date(entry, &field);
             if checked.is_none() && entry.get("checked").is_none() {
-                self.error(&format!("{field}.checked"), "missing: say when the source was read (YYYY-MM-DD)".into());
+                self.error(
+                    &format!("{field}.checked"),
+                    "missing: say when the source was read (YYYY-MM-DD)".into(),
+                );
             }
             self.sources.insert(key.clone(), Source { url, checked });
         }
@@ -341,7 +374,10 @@ impl<'a> FileReader<'a> {
             self.push(
                 Severity::Warning,
                 &field,
-                format!("stale: checked on {date}, more than {} days ago; check the source again", self.opts.max_age_days),
+                format!(
+                    "stale: checked on {date}, more than {} days ago; check the source again",
+                    self.opts.max_age_days
+                ),
             );
         }
         Some(date)
@@ -352,7 +388,10 @@ impl<'a> FileReader<'a> {
         let field = join(path, key);
         let raw = table.get(key)?;
         let Value::Table(fact) = raw else {
-            self.error(&field, "must be a fact: { value = …, source = … } or { value = …, unverified = true }".into());
+            self.error(
+                &field,
+                "must be a fact: { value = …, source = … } or { value = …, unverified = true }".into(),
+            );
             return None;
         };
         self.unknown_keys(fact, &field, FACT_KEYS);
@@ -388,14 +427,20 @@ impl<'a> FileReader<'a> {
                     self.error(&join(&field, "source"), reason);
                 }
                 if fact.get("checked").is_none() {
-                    self.error(&join(&field, "checked"), "missing: a URL source needs the date it was read".into());
+                    self.error(
+                        &join(&field, "checked"),
+                        "missing: a URL source needs the date it was read".into(),
+                    );
                 }
                 (Some(s.clone()), own_checked)
             }
             Some(Value::String(s)) => match self.sources.get(s) {
                 Some(src) => (Some(src.url.clone()), own_checked.or(src.checked)),
                 None => {
-                    self.error(&join(&field, "source"), format!("unknown source key {s:?}: add [sources.{s}] or use a URL"));
+                    self.error(
+                        &join(&field, "source"),
+                        format!("unknown source key {s:?}: add [sources.{s}] or use a URL"),
+                    );
                     (None, own_checked)
                 }
             },
@@ -405,7 +450,11 @@ impl<'a> FileReader<'a> {
             }
         };
         if source.is_none() && !unverified && !fact.contains_key("source") {
-            self.error(&field, "missing source: add source = \"…\" (URL or [sources] key) and checked, or unverified = true".into());
+            self.error(
+                &field,
+                "missing source: add source = \"…\" (URL or [sources] key) and checked, or unverified = true"
+                    .into(),
+            );
         }
         if unverified {
             self.unverified += 1;
@@ -419,7 +468,10 @@ impl<'a> FileReader<'a> {
             Some(Value::Table(fact)) => match fact.get("currency") {
                 Some(Value::String(c)) if CURRENCIES.contains(&c.as_str()) => Some(c.clone()),
                 Some(Value::String(c)) => {
-                    self.error(&join(&field, "currency"), format!("unknown currency {c:?}; use an ISO 4217 code such as EUR or CHF"));
+                    self.error(
+                        &join(&field, "currency"),
+                        format!("unknown currency {c:?}; use an ISO 4217 code such as EUR or CHF"),
+                    );
                     None
                 }
                 Some(_) => {
@@ -427,7 +479,10 @@ impl<'a> FileReader<'a> {
                     None
                 }
                 None => {
-                    self.error(&join(&field, "currency"), "price without currency: add currency = \"EUR\" (or CHF, …)".into());
+                    self.error(
+                        &join(&field, "currency"),
+                        "price without currency: add currency = \"EUR\" (or CHF, …)".into(),
+                    );
                     None
                 }
             },
@@ -522,15 +577,20 @@ impl<'a> FileReader<'a> {
         if let Some(id) = &id
             && !valid_id(id)
         {
-            self.error(&join(p, "id"), format!("{id:?} is not a valid id: use lowercase letters, digits and '-'"));
+            self.error(
+                &join(p, "id"),
+                format!("{id:?} is not a valid id: use lowercase letters, digits and '-'"),
+            );
         }
         let name = self.plain_string(t, p, "name");
         let offer = Offer {
             id: id.unwrap_or_default(),
             name: name.unwrap_or_default(),
             signup_url: self.fact(t, p, "signup_url", &|v| https_url(v)),
-            audience: self.fact(t, p, "audience", &|v| list(v, |v| vocab(v, Audience::parse, Audience::expected))),
-            registration: self.fact(t, p, "registration", &|v| vocab(v, Registration::parse, Registration::expected)),
+            audience: self
+                .fact(t, p, "audience", &|v| list(v, |v| vocab(v, Audience::parse, Audience::expected))),
+            registration: self
+                .fact(t, p, "registration", &|v| vocab(v, Registration::parse, Registration::expected)),
             accepting: self.fact(t, p, "accepting", &|v| vocab(v, Accepting::parse, Accepting::expected)),
             price_per_year: self.money(t, p, "price_per_year"),
             membership_per_year: self.money(t, p, "membership_per_year"),
@@ -538,20 +598,26 @@ impl<'a> FileReader<'a> {
             attachment_mb: self.fact(t, p, "attachment_mb", &|v| non_negative(v)),
             own_domain: self.fact(t, p, "own_domain", &|v| vocab(v, OwnDomain::parse, OwnDomain::expected)),
             aliases: self.fact(t, p, "aliases", &|v| aliases(v)),
-            imap_smtp: self.fact(t, p, "imap_smtp", &|v| vocab(v, MailAppAccess::parse, MailAppAccess::expected)),
+            imap_smtp: self
+                .fact(t, p, "imap_smtp", &|v| vocab(v, MailAppAccess::parse, MailAppAccess::expected)),
             pop: self.fact(t, p, "pop", &|v| boolean(v)),
             webmail: self.fact(t, p, "webmail", &|v| boolean(v)),
             calendar_contacts: self.fact(t, p, "calendar_contacts", &|v| {
                 vocab(v, CalendarContacts::parse, CalendarContacts::expected)
             }),
             encryption: self.fact(t, p, "encryption", &|v| vocab(v, Encryption::parse, Encryption::expected)),
-            import_from: self.fact(t, p, "import_from", &|v| list(v, |v| vocab(v, ImportSource::parse, ImportSource::expected))),
+            import_from: self.fact(t, p, "import_from", &|v| {
+                list(v, |v| vocab(v, ImportSource::parse, ImportSource::expected))
+            }),
             forwarding: self.fact(t, p, "forwarding", &|v| boolean(v)),
             auto_reply: self.fact(t, p, "auto_reply", &|v| boolean(v)),
             external_collection: self.fact(t, p, "external_collection", &|v| boolean(v)),
-            export: self.fact(t, p, "export", &|v| list(v, |v| vocab(v, ExportFormat::parse, ExportFormat::expected))),
+            export: self.fact(t, p, "export", &|v| {
+                list(v, |v| vocab(v, ExportFormat::parse, ExportFormat::expected))
+            }),
             ads: self.fact(t, p, "ads", &|v| boolean(v)),
-            open_source: self.fact(t, p, "open_source", &|v| vocab(v, OpenSource::parse, OpenSource::expected)),
+            open_source: self
+                .fact(t, p, "open_source", &|v| vocab(v, OpenSource::parse, OpenSource::expected)),
             help: self.fact(t, p, "help", &|v| list(v, |v| vocab(v, HelpKind::parse, HelpKind::expected))),
             languages: self.fact(t, p, "languages", &|v| list(v, language)),
             help_regions: self.fact(t, p, "help_regions", &|v| list(v, region)),
@@ -609,7 +675,9 @@ fn port(v: &Value) -> Result<u16, String> {
 fn host(v: &Value) -> Result<String, String> {
     let s = string(v)?;
     let ok = s.split('.').all(|label| {
-        !label.is_empty() && label.len() <= 63 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        !label.is_empty()
+            && label.len() <= 63
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     });
     if ok && s.contains('.') { Ok(s.to_ascii_lowercase()) } else { Err(format!("{s:?} is not a host name")) }
 }
@@ -634,7 +702,10 @@ fn list<T>(v: &Value, item: impl Fn(&Value) -> Result<T, String>) -> Result<Vec<
 
 fn country(v: &Value) -> Result<String, String> {
     let s = v.as_str().ok_or("must be a country code such as \"FR\"")?;
-    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) && isocountry::CountryCode::for_alpha2(s).is_ok() {
+    if s.len() == 2
+        && s.bytes().all(|b| b.is_ascii_uppercase())
+        && isocountry::CountryCode::for_alpha2(s).is_ok()
+    {
         Ok(s.to_owned())
     } else {
         Err(format!("unknown country code {s:?}; use ISO 3166-1 alpha-2, e.g. \"FR\""))
@@ -646,7 +717,9 @@ fn region(v: &Value) -> Result<String, String> {
     if FR_REGIONS.contains(&s) || country(v).is_ok() {
         Ok(s.to_owned())
     } else {
-        Err(format!("unknown region code {s:?}; use a French region (ISO 3166-2, e.g. \"FR-OCC\") or a country code"))
+        Err(format!(
+            "unknown region code {s:?}; use a French region (ISO 3166-2, e.g. \"FR-OCC\") or a country code"
+        ))
     }
 }
 
@@ -659,7 +732,12 @@ fn language(v: &Value) -> Result<String, String> {
 
 fn web_url(s: &str) -> Result<(), String> {
     match url::Url::parse(s) {
-        Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host_str().is_some_and(|h| h.contains('.')) => Ok(()),
+        Ok(u)
+            if (u.scheme() == "https" || u.scheme() == "http")
+                && u.host_str().is_some_and(|h| h.contains('.')) =>
+        {
+            Ok(())
+        }
         Ok(_) => Err(format!("{s:?} is not a web address (http or https with a host name)")),
         Err(e) => Err(format!("{s:?} is not a valid URL: {e}")),
     }

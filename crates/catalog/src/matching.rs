@@ -182,7 +182,8 @@ impl Needs {
             if value.is_empty() {
                 continue;
             }
-            let unknown = || NeedsError::UnknownAnswer { key: key.to_owned(), value: value.chars().take(60).collect() };
+            let unknown =
+                || NeedsError::UnknownAnswer { key: key.to_owned(), value: value.chars().take(60).collect() };
             if key != "outils" {
                 if let Some((_, prev)) = seen.iter().find(|(k, _)| *k == key) {
                     if *prev != value {
@@ -280,35 +281,47 @@ impl Needs {
         let mut out: Vec<(&'static str, String)> = Vec::new();
         let mut put = |k: &'static str, v: &str| out.push((k, v.to_owned()));
         if let Some(w) = self.who {
-            put("pour", match w {
-                Who::Me => "moi",
-                Who::Family => "famille",
-                Who::Association => "association",
-            });
+            put(
+                "pour",
+                match w {
+                    Who::Me => "moi",
+                    Who::Family => "famille",
+                    Who::Association => "association",
+                },
+            );
         }
         if let Some(s) = self.size {
-            put("taille", match s {
-                MailboxSize::Under1 => "moins-1",
-                MailboxSize::From1To5 => "1-5",
-                MailboxSize::From5To15 => "5-15",
-                MailboxSize::Over15 => "plus-15",
-                MailboxSize::Unknown => "inconnue",
-            });
+            put(
+                "taille",
+                match s {
+                    MailboxSize::Under1 => "moins-1",
+                    MailboxSize::From1To5 => "1-5",
+                    MailboxSize::From5To15 => "5-15",
+                    MailboxSize::Over15 => "plus-15",
+                    MailboxSize::Unknown => "inconnue",
+                },
+            );
         }
         if let Some(d) = self.domain {
-            put("domaine", match d {
-                DomainNeed::Have => "oui",
-                DomainNeed::Want => "envie",
-                DomainNeed::No => "non",
-            });
+            put(
+                "domaine",
+                match d {
+                    DomainNeed::Have => "oui",
+                    DomainNeed::Want => "envie",
+                    DomainNeed::No => "non",
+                },
+            );
         }
         if let Some(l) = self.location {
-            put("lieu", match l {
-                Location::France => "france",
-                Location::Europe => "europe",
-                Location::EuropeOrSwitzerland => "suisse",
-                Location::Anywhere => "egal",
-            });
+            put(
+                "lieu",
+                match l {
+                    Location::France => "france",
+                    Location::Europe => "europe",
+                    Location::EuropeOrSwitzerland => "suisse",
+                    Location::Anywhere => "egal",
+                },
+            );
         }
         match self.budget {
             Some(Budget::FreeOnly) => put("budget", "gratuit"),
@@ -323,12 +336,15 @@ impl Needs {
             put("outils", "agenda");
         }
         if let Some(h) = self.help {
-            put("aide", match h {
-                HelpWanted::None => "aucune",
-                HelpWanted::Guides => "guides",
-                HelpWanted::Person => "personne",
-                HelpWanted::InPerson => "rencontre",
-            });
+            put(
+                "aide",
+                match h {
+                    HelpWanted::None => "aucune",
+                    HelpWanted::Guides => "guides",
+                    HelpWanted::Person => "personne",
+                    HelpWanted::InPerson => "rencontre",
+                },
+            );
         }
         if let Some(r) = &self.region {
             put("region", r);
@@ -393,7 +409,9 @@ pub enum ReasonKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TradeOff {
     NoOwnDomain,
-    Paid { eur: f64 },
+    Paid {
+        eur: f64,
+    },
     MembershipRequired,
     InvitationOnly,
     MailAppsThroughBridge,
@@ -475,7 +493,10 @@ pub fn recommend<'a>(providers: &'a [Provider], needs: &Needs) -> Shortlist<'a> 
 }
 
 fn rank(a: &Match<'_>, b: &Match<'_>) -> std::cmp::Ordering {
-    b.score.cmp(&a.score).then_with(|| a.provider.id.cmp(&b.provider.id)).then_with(|| a.offer.id.cmp(&b.offer.id))
+    b.score
+        .cmp(&a.score)
+        .then_with(|| a.provider.id.cmp(&b.provider.id))
+        .then_with(|| a.offer.id.cmp(&b.offer.id))
 }
 
 /// Keeps the first (best) match of each provider, preserving order.
@@ -530,7 +551,8 @@ struct Evaluation {
 
 impl Evaluation {
     fn reason<T>(&mut self, question: Question, kind: ReasonKind, fact: &Fact<T>, points: i32) {
-        self.score += points;
+        // A confirmed fact is worth more than one nobody has checked.
+        self.score += if fact.unverified { points * 2 / 3 } else { points };
         self.reasons.push(Reason { question, kind, unverified: fact.unverified });
     }
 
@@ -557,7 +579,9 @@ fn audience(e: &mut Evaluation, offer: &Offer, needs: &Needs) {
     let Some(f) = &offer.audience else { return e.unknown(q) };
     let has = |a: Audience| f.value.contains(&a);
     match who {
-        Who::Me if has(Audience::Individual) => e.reason(q, ReasonKind::ForAudience(Audience::Individual), f, 10),
+        Who::Me if has(Audience::Individual) => {
+            e.reason(q, ReasonKind::ForAudience(Audience::Individual), f, 10)
+        }
         Who::Me if has(Audience::Family) => e.reason(q, ReasonKind::ForAudience(Audience::Family), f, 6),
         Who::Family if has(Audience::Family) => e.reason(q, ReasonKind::ForAudience(Audience::Family), f, 10),
         Who::Family if has(Audience::Individual) => {
@@ -595,7 +619,12 @@ fn domain(e: &mut Evaluation, offer: &Offer, needs: &Needs) {
         return;
     }
     let Some(f) = &offer.own_domain else {
-        return if need == DomainNeed::Have { e.unknown(q) } else { e.score -= 2 };
+        if need == DomainNeed::Have {
+            e.unknown(q);
+        } else {
+            e.score -= 2;
+        }
+        return;
     };
     match (f.value, need) {
         (OwnDomain::None, DomainNeed::Have) => e.unmet(q),
@@ -626,7 +655,10 @@ fn budget(e: &mut Evaluation, offer: &Offer, needs: &Needs) {
     let Some(budget) = needs.budget else { return };
     let cost = offer.yearly_cost_eur();
     let Some(eur) = cost else {
-        return if budget == Budget::Any { () } else { e.unknown(q) };
+        if budget != Budget::Any {
+            e.unknown(q);
+        }
+        return;
     };
     let fact = offer.price_per_year.as_ref();
     let limit = match budget {
@@ -681,14 +713,23 @@ fn help(e: &mut Evaluation, offer: &Offer, needs: &Needs) {
         Some(h) => h,
     };
     let Some(f) = &offer.help else {
-        return if wanted == HelpWanted::InPerson { e.unmet(q) } else { e.unknown(q) };
+        if wanted == HelpWanted::InPerson {
+            e.unmet(q);
+        } else {
+            e.unknown(q);
+        }
+        return;
     };
     let has = |k: HelpKind| f.value.contains(&k);
     match wanted {
         HelpWanted::Guides if has(HelpKind::Docs) => e.reason(q, ReasonKind::HelpDocs, f, 5),
         HelpWanted::Person => {
-            let people: Vec<HelpKind> =
-                f.value.iter().copied().filter(|k| matches!(k, HelpKind::Email | HelpKind::Phone | HelpKind::InPerson)).collect();
+            let people: Vec<HelpKind> = f
+                .value
+                .iter()
+                .copied()
+                .filter(|k| matches!(k, HelpKind::Email | HelpKind::Phone | HelpKind::InPerson))
+                .collect();
             if people.is_empty() {
                 e.score -= 4;
             } else {

@@ -18,22 +18,12 @@ pub struct Fact<T> {
 impl<T> Fact<T> {
     /// A fact confirmed at `source` on `checked`.
     pub fn sourced(value: T, source: &str, checked: NaiveDate) -> Self {
-        Fact {
-            value,
-            source: Some(source.to_owned()),
-            checked: Some(checked),
-            unverified: false,
-        }
+        Fact { value, source: Some(source.to_owned()), checked: Some(checked), unverified: false }
     }
 
     /// A fact nobody has confirmed.
     pub fn unverified(value: T) -> Self {
-        Fact {
-            value,
-            source: None,
-            checked: None,
-            unverified: true,
-        }
+        Fact { value, source: None, checked: None, unverified: true }
     }
 }
 
@@ -319,10 +309,31 @@ impl Offer {
             ($($f:ident),*) => { vec![$(self.$f.as_ref().and_then(|f| f.checked)),*] };
         }
         dates!(
-            signup_url, audience, registration, accepting, price_per_year, membership_per_year,
-            mailbox_gb, attachment_mb, own_domain, aliases, imap_smtp, pop, webmail,
-            calendar_contacts, encryption, import_from, forwarding, auto_reply,
-            external_collection, export, ads, open_source, help, languages, help_regions,
+            signup_url,
+            audience,
+            registration,
+            accepting,
+            price_per_year,
+            membership_per_year,
+            mailbox_gb,
+            attachment_mb,
+            own_domain,
+            aliases,
+            imap_smtp,
+            pop,
+            webmail,
+            calendar_contacts,
+            encryption,
+            import_from,
+            forwarding,
+            auto_reply,
+            external_collection,
+            export,
+            ads,
+            open_source,
+            help,
+            languages,
+            help_regions,
             data_location
         )
     }

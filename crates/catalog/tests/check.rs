@@ -57,13 +57,19 @@ fn valid_file_has_no_problem_and_counts_unverified_facts() {
 fn unknown_country_code_is_reported_with_its_field() {
     let text = VALID.replace(r#"country = { value = "FR""#, r#"country = { value = "XX""#);
     let (file, field, sev, reason) = only_problem(&check(&[("example.toml", &text)]));
-    assert_eq!((file.as_str(), field.as_str(), sev), ("example.toml", "organisation.country.value", Severity::Error));
+    assert_eq!(
+        (file.as_str(), field.as_str(), sev),
+        ("example.toml", "organisation.country.value", Severity::Error)
+    );
     assert!(reason.contains("unknown country code"), "{reason}");
 }
 
 #[test]
 fn price_without_currency_is_an_error() {
-    let text = VALID.replace(r#"{ value = 12, currency = "EUR", source = "home" }"#, r#"{ value = 12, source = "home" }"#);
+    let text = VALID.replace(
+        r#"{ value = 12, currency = "EUR", source = "home" }"#,
+        r#"{ value = 12, source = "home" }"#,
+    );
     let (_, field, sev, reason) = only_problem(&check(&[("example.toml", &text)]));
     assert_eq!((field.as_str(), sev), ("offers[0].price_per_year.currency", Severity::Error));
     assert!(reason.contains("price without currency"), "{reason}");
@@ -99,7 +105,10 @@ fn duplicate_provider_id_is_reported_on_the_second_file() {
     let dup = VALID.replace("name = \"Example\"", "id = \"example\"\nname = \"Example\"");
     let report = check(&[("example.toml", VALID), ("zz-example.toml", &dup)]);
     let errors: Vec<_> = report.problems.iter().filter(|p| p.severity == Severity::Error).collect();
-    assert!(errors.iter().any(|p| p.file == "zz-example.toml" && p.reason.contains("duplicate provider id")), "{errors:#?}");
+    assert!(
+        errors.iter().any(|p| p.file == "zz-example.toml" && p.reason.contains("duplicate provider id")),
+        "{errors:#?}"
+    );
 }
 
 #[test]
@@ -135,7 +144,10 @@ fn misspelt_field_is_reported_not_ignored() {
 
 #[test]
 fn unknown_source_key_is_reported() {
-    let text = VALID.replace(r#"country = { value = "FR", source = "home" }"#, r#"country = { value = "FR", source = "hmoe" }"#);
+    let text = VALID.replace(
+        r#"country = { value = "FR", source = "home" }"#,
+        r#"country = { value = "FR", source = "hmoe" }"#,
+    );
     let (_, field, _, reason) = only_problem(&check(&[("example.toml", &text)]));
     assert_eq!(field, "organisation.country.source");
     assert!(reason.contains("unknown source key"), "{reason}");
@@ -143,7 +155,10 @@ fn unknown_source_key_is_reported() {
 
 #[test]
 fn url_source_needs_its_own_checked_date() {
-    let text = VALID.replace(r#"{ value = "FR", source = "home" }"#, r#"{ value = "FR", source = "https://example.org/legal" }"#);
+    let text = VALID.replace(
+        r#"{ value = "FR", source = "home" }"#,
+        r#"{ value = "FR", source = "https://example.org/legal" }"#,
+    );
     let (_, field, _, _) = only_problem(&check(&[("example.toml", &text)]));
     assert_eq!(field, "organisation.country.checked");
 }
@@ -158,7 +173,11 @@ fn several_problems_in_one_file_are_all_reported() {
     let fields: Vec<&str> = report.problems.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(
         fields,
-        vec!["organisation.legal_form.value", "organisation.country.value", "offers[0].price_per_year.currency"]
+        vec![
+            "organisation.legal_form.value",
+            "organisation.country.value",
+            "offers[0].price_per_year.currency"
+        ]
     );
     assert!(report.providers.is_empty());
 }
@@ -189,7 +208,9 @@ fn builtin_catalogue_has_at_least_25_providers_and_no_error() {
         report.problems.iter().filter(|p| p.severity == Severity::Error).map(ToString::to_string).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(report.providers.len() >= 25, "only {} providers", report.providers.len());
-    for named in ["proton", "infomaniak", "posteo", "sans-nuage", "6clones", "mailo", "zaclys", "le-pic", "girofle"] {
+    for named in
+        ["proton", "infomaniak", "posteo", "sans-nuage", "6clones", "mailo", "zaclys", "le-pic", "girofle"]
+    {
         assert!(report.providers.iter().any(|p| p.id == named), "{named} missing from the catalogue");
     }
 }

@@ -21,14 +21,19 @@ fn needs_strategy() -> impl Strategy<Value = Needs> {
         Just(MailboxSize::Over15),
         Just(MailboxSize::Unknown)
     ]);
-    let domain = prop::option::of(prop_oneof![Just(DomainNeed::Have), Just(DomainNeed::Want), Just(DomainNeed::No)]);
+    let domain =
+        prop::option::of(prop_oneof![Just(DomainNeed::Have), Just(DomainNeed::Want), Just(DomainNeed::No)]);
     let location = prop::option::of(prop_oneof![
         Just(Location::France),
         Just(Location::Europe),
         Just(Location::EuropeOrSwitzerland),
         Just(Location::Anywhere)
     ]);
-    let budget = prop::option::of(prop_oneof![Just(Budget::FreeOnly), (1u32..200).prop_map(Budget::UpTo), Just(Budget::Any)]);
+    let budget = prop::option::of(prop_oneof![
+        Just(Budget::FreeOnly),
+        (1u32..200).prop_map(Budget::UpTo),
+        Just(Budget::Any)
+    ]);
     let help = prop::option::of(prop_oneof![
         Just(HelpWanted::None),
         Just(HelpWanted::Guides),
@@ -36,18 +41,31 @@ fn needs_strategy() -> impl Strategy<Value = Needs> {
         Just(HelpWanted::InPerson)
     ]);
     let region = prop::sample::select(REGIONS.to_vec());
-    (who, size, domain, location, budget, any::<bool>(), any::<bool>(), help, region, prop::option::of(any::<bool>()))
-        .prop_map(|(who, size, domain, location, budget, mail_app, sync, help, region, nonprofit)| Needs {
-            who,
-            size,
-            domain,
-            location,
-            budget,
-            mail_app,
-            sync,
-            region: (help == Some(HelpWanted::InPerson)).then(|| region.to_owned()),
-            help,
-            nonprofit,
+    (
+        who,
+        size,
+        domain,
+        location,
+        budget,
+        any::<bool>(),
+        any::<bool>(),
+        help,
+        region,
+        prop::option::of(any::<bool>()),
+    )
+        .prop_map(|(who, size, domain, location, budget, mail_app, sync, help, region, nonprofit)| {
+            Needs {
+                who,
+                size,
+                domain,
+                location,
+                budget,
+                mail_app,
+                sync,
+                region: (help == Some(HelpWanted::InPerson)).then(|| region.to_owned()),
+                help,
+                nonprofit,
+            }
         })
 }
 
@@ -61,7 +79,8 @@ fn violates(p: &Provider, o: &Offer, n: &Needs) -> Option<&'static str> {
     {
         return Some("size");
     }
-    if n.domain == Some(DomainNeed::Have) && o.own_domain.as_ref().is_some_and(|d| d.value == OwnDomain::None) {
+    if n.domain == Some(DomainNeed::Have) && o.own_domain.as_ref().is_some_and(|d| d.value == OwnDomain::None)
+    {
         return Some("domain");
     }
     if let (Some(loc), Some(places)) = (n.location, &o.data_location) {
@@ -91,8 +110,12 @@ fn violates(p: &Provider, o: &Offer, n: &Needs) -> Option<&'static str> {
     if n.help == Some(HelpWanted::InPerson) {
         let region = n.region.as_deref().unwrap_or_default();
         let country = if region.starts_with("FR-") { "FR" } else { region };
-        let near = o.help_regions.as_ref().is_some_and(|r| r.value.iter().any(|x| x == region || x == country));
-        let helps = o.help.as_ref().is_some_and(|h| h.value.contains(&HelpKind::InPerson) || h.value.contains(&HelpKind::Workshops));
+        let near =
+            o.help_regions.as_ref().is_some_and(|r| r.value.iter().any(|x| x == region || x == country));
+        let helps = o
+            .help
+            .as_ref()
+            .is_some_and(|h| h.value.contains(&HelpKind::InPerson) || h.value.contains(&HelpKind::Workshops));
         if !(near && helps) {
             return Some("in person");
         }
@@ -182,8 +205,14 @@ proptest! {
 #[test]
 fn free_in_france_with_own_domain_and_help_in_corsica_fits_nobody_and_says_why() {
     let catalog = catalog();
-    let needs = Needs::from_pairs([("lieu", "france"), ("budget", "gratuit"), ("domaine", "oui"), ("aide", "rencontre"), ("region", "FR-COR")])
-        .unwrap_or_default();
+    let needs = Needs::from_pairs([
+        ("lieu", "france"),
+        ("budget", "gratuit"),
+        ("domaine", "oui"),
+        ("aide", "rencontre"),
+        ("region", "FR-COR"),
+    ])
+    .unwrap_or_default();
     let list = catalog.recommend(&needs);
     assert!(list.fits.is_empty());
     assert!(list.blocking.is_some());
@@ -208,15 +237,25 @@ fn a_bridge_only_provider_shows_the_bridge_trade_off_to_mail_app_users() {
         if m.offer.imap_smtp.as_ref().is_some_and(|a| a.value == MailAppAccess::Bridge) {
             assert!(m.trade_offs.contains(&TradeOff::MailAppsThroughBridge), "{}", m.provider.id);
         }
-        assert!(m.offer.imap_smtp.as_ref().is_none_or(|a| a.value != MailAppAccess::None), "{}", m.provider.id);
+        assert!(
+            m.offer.imap_smtp.as_ref().is_none_or(|a| a.value != MailAppAccess::None),
+            "{}",
+            m.provider.id
+        );
     }
 }
 
 #[test]
 fn bad_answers_are_refused_with_the_parameter_named() {
     assert_eq!(Needs::from_pairs([("pour", "chat")]).map_err(|e| e.key().to_owned()), Err("pour".to_owned()));
-    assert_eq!(Needs::from_pairs([("couleur", "bleu")]).map_err(|e| e.key().to_owned()), Err("couleur".to_owned()));
-    assert!(matches!(Needs::from_pairs([("pour", "moi"), ("pour", "famille")]), Err(NeedsError::Contradiction(_))));
+    assert_eq!(
+        Needs::from_pairs([("couleur", "bleu")]).map_err(|e| e.key().to_owned()),
+        Err("couleur".to_owned())
+    );
+    assert!(matches!(
+        Needs::from_pairs([("pour", "moi"), ("pour", "famille")]),
+        Err(NeedsError::Contradiction(_))
+    ));
     assert_eq!(Needs::from_pairs([("aide", "rencontre")]), Err(NeedsError::RegionMissing));
     assert!(Needs::from_pairs([("budget", "-3")]).is_err());
     assert!(Needs::from_pairs([("region", "FR-XXX"), ("aide", "rencontre")]).is_err());

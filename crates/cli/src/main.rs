@@ -87,22 +87,21 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let overrides = settings::Overrides {
-        listen: args.listen,
-        catalog: args.catalog,
-        database_url: args.database_url,
-    };
+    let overrides =
+        settings::Overrides { listen: args.listen, catalog: args.catalog, database_url: args.database_url };
     let settings = settings::load(args.config.as_deref(), &overrides).context("invalid settings")?;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let catalog = load_catalog(settings.catalog.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let store = demail_store::open(&settings.database_url).await?;
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}: is another program using that port?", settings.listen))?;
+        let listener = tokio::net::TcpListener::bind(settings.listen).await.with_context(|| {
+            format!("cannot listen on {}: is another program using that port?", settings.listen)
+        })?;
         let addr = listener.local_addr()?;
         let site = demail_web::Site::new(catalog, store, settings.public_url.clone());
         println!("demail is running: open http://{addr}/ in your browser (Ctrl+C to stop)");

@@ -76,22 +76,26 @@ pub struct Overrides {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return its large error type
 mod tests {
     use super::*;
 
     #[test]
-    fn layers_apply_in_order_file_then_env_then_flags() -> Result<(), Box<figment::Error>> {
+    fn layers_apply_in_order_file_then_env_then_flags() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("demail.toml", "listen = \"127.0.0.1:9000\"\ndatabase_url = \"from-file.sqlite3\"\nlog = \"debug\"")?;
+            jail.create_file(
+                "demail.toml",
+                "listen = \"127.0.0.1:9000\"\ndatabase_url = \"from-file.sqlite3\"\nlog = \"debug\"",
+            )?;
             jail.set_env("DEMAIL_DATABASE_URL", "from-env.sqlite3");
-            let overrides = Overrides { listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))), ..Default::default() };
+            let overrides =
+                Overrides { listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))), ..Default::default() };
             let s = load(None, &overrides).map_err(|e| *e)?;
             assert_eq!(s.listen, SocketAddr::from(([127, 0, 0, 1], 9100)));
             assert_eq!(s.database_url, "from-env.sqlite3");
             assert_eq!(s.log, "debug");
             Ok(())
         });
-        Ok(())
     }
 
     #[test]

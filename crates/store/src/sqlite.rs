@@ -4,8 +4,10 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::{Counter, CounterKind, Store, StoreError};
 
@@ -70,7 +72,12 @@ impl Store for SqliteStore {
                 let day: String = r.try_get("day")?;
                 let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
                     .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                Ok(Counter { day, kind: r.try_get("kind")?, key: r.try_get("key")?, count: r.try_get("count")? })
+                Ok(Counter {
+                    day,
+                    kind: r.try_get("kind")?,
+                    key: r.try_get("key")?,
+                    count: r.try_get("count")?,
+                })
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)

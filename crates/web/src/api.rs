@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use demail_catalog::Needs;
 use demail_catalog::Shortlist;
 use demail_catalog::matching::Match;
-use demail_catalog::Needs;
 use demail_catalog::matching::SHORTLIST_MAX;
 use serde_json::{Value, json};
 
@@ -28,10 +28,8 @@ fn ok(body: Value) -> Response {
         .into_response()
 }
 
-fn ctx(headers: &HeaderMap, path: &str, q: Option<&str>) -> Result<Ctx, Response> {
-    Ctx::new(headers, path, q).map_err(|_| {
-        error(StatusCode::BAD_REQUEST, "bad_lang", "lang must be \"fr\" or \"en\"".into(), Some("lang"))
-    })
+fn bad_lang() -> Response {
+    error(StatusCode::BAD_REQUEST, "bad_lang", "lang must be \"fr\" or \"en\"".into(), Some("lang"))
 }
 
 /// `GET /api/v1/providers`: the whole catalogue, every fact with its source and date.
@@ -43,15 +41,23 @@ pub async fn providers(State(site): State<Site>) -> Response {
 pub async fn provider(State(site): State<Site>, Path(id): Path<String>) -> Response {
     match site.catalog().get(&id) {
         Some(p) => ok(json!(p)),
-        None => error(StatusCode::NOT_FOUND, "unknown_provider", format!("no provider with id {:?}", id.chars().take(64).collect::<String>()), None),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "unknown_provider",
+            format!("no provider with id {:?}", id.chars().take(64).collect::<String>()),
+            None,
+        ),
     }
 }
 
 /// `GET /api/v1/recommendations?pour=moi&…&lang=fr`: the ranked short list, texts in `lang`.
-pub async fn recommendations(State(site): State<Site>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let ctx = match ctx(&headers, "/api/v1/recommendations", q.as_deref()) {
-        Ok(c) => c,
-        Err(r) => return r,
+pub async fn recommendations(
+    State(site): State<Site>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let Ok(ctx) = Ctx::new(&headers, "/api/v1/recommendations", q.as_deref()) else {
+        return bad_lang();
     };
     let needs = match Needs::from_pairs(ctx.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(n) => n,

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use demail_catalog::Catalog;
 use demail_store::Store;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use i18n::Lang;
@@ -76,6 +77,7 @@ pub fn router(site: Site) -> Router {
         .fallback(pages::not_found)
         .layer(middleware::from_fn(guard_uri))
         .layer(middleware::from_fn(security_headers))
+        .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .with_state(site)
 }
@@ -129,16 +131,17 @@ async fn security_headers(req: Request, next: Next) -> Response {
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(h, HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), interest-cohort=()");
+    set(
+        h,
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    );
     res
 }
 
 async fn style() -> Response {
     (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../assets/style.css"),
     )
         .into_response()

@@ -70,7 +70,8 @@ impl Loc {
     }
 
     fn number(&self, n: f64) -> String {
-        let s = if (n - n.round()).abs() < 0.005 { format!("{}", n.round() as i64) } else { format!("{n:.2}") };
+        let s =
+            if (n - n.round()).abs() < 0.005 { format!("{}", n.round() as i64) } else { format!("{n:.2}") };
         match self.lang {
             Lang::Fr => s.replace('.', ","),
             Lang::En => s,
@@ -100,7 +101,8 @@ impl Loc {
 
     pub fn gb(&self, gb: f64) -> String {
         if gb < 1.0 {
-            format!("{} Mo", self.number(gb * 1000.0)).replace("Mo", if self.lang == Lang::Fr { "Mo" } else { "MB" })
+            format!("{} Mo", self.number(gb * 1000.0))
+                .replace("Mo", if self.lang == Lang::Fr { "Mo" } else { "MB" })
         } else {
             format!("{} {}", self.number(gb), if self.lang == Lang::Fr { "Go" } else { "GB" })
         }
@@ -174,7 +176,13 @@ impl FactRow {
     }
 
     fn unknown(l: &Loc, label_key: &str) -> Self {
-        FactRow { label: l.t(label_key), value: l.t("value-unknown"), source: None, checked: None, unverified: false }
+        FactRow {
+            label: l.t(label_key),
+            value: l.t("value-unknown"),
+            source: None,
+            checked: None,
+            unverified: false,
+        }
     }
 }
 
@@ -206,7 +214,9 @@ pub fn offer_rows(l: &Loc, o: &Offer) -> Vec<FactRow> {
     push_opt(&mut rows, l, "fact-price", &o.price_per_year, |v| l.money(v));
     push_opt(&mut rows, l, "fact-membership", &o.membership_per_year, |v| l.money(v));
     push_opt(&mut rows, l, "fact-mailbox", &o.mailbox_gb, |v| l.gb(*v));
-    push_opt(&mut rows, l, "fact-attachment", &o.attachment_mb, |v| format!("{} {}", l.number(*v), if l.lang == Lang::Fr { "Mo" } else { "MB" }));
+    push_opt(&mut rows, l, "fact-attachment", &o.attachment_mb, |v| {
+        format!("{} {}", l.number(*v), if l.lang == Lang::Fr { "Mo" } else { "MB" })
+    });
     push_opt(&mut rows, l, "fact-own-domain", &o.own_domain, |v| l.word("own-domain", v.as_str()));
     push_opt(&mut rows, l, "fact-aliases", &o.aliases, |v| match v {
         Aliases::Count(n) => n.to_string(),
@@ -228,7 +238,9 @@ pub fn offer_rows(l: &Loc, o: &Offer) -> Vec<FactRow> {
     });
     push_opt(&mut rows, l, "fact-ads", &o.ads, |v| l.yes_no(*v));
     push_opt(&mut rows, l, "fact-open-source", &o.open_source, |v| l.word("open-source", v.as_str()));
-    push_opt(&mut rows, l, "fact-help", &o.help, |v| l.words("help", &v.iter().map(|a| a.as_str()).collect::<Vec<_>>()));
+    push_opt(&mut rows, l, "fact-help", &o.help, |v| {
+        l.words("help", &v.iter().map(|a| a.as_str()).collect::<Vec<_>>())
+    });
     push_opt(&mut rows, l, "fact-languages", &o.languages, |v| languages(l, v));
     push_opt(&mut rows, l, "fact-help-regions", &o.help_regions, |v| {
         v.iter().map(|r| l.region(r)).collect::<Vec<_>>().join(", ")
@@ -241,7 +253,13 @@ fn languages(l: &Loc, codes: &[String]) -> String {
     codes.iter().map(|c| l.word("language", c)).collect::<Vec<_>>().join(", ")
 }
 
-fn push_opt<T>(rows: &mut Vec<FactRow>, l: &Loc, key: &str, fact: &Option<Fact<T>>, show: impl Fn(&T) -> String) {
+fn push_opt<T>(
+    rows: &mut Vec<FactRow>,
+    l: &Loc,
+    key: &str,
+    fact: &Option<Fact<T>>,
+    show: impl Fn(&T) -> String,
+) {
     rows.push(match fact {
         Some(f) => FactRow::new(l, key, f, show(&f.value)),
         None => FactRow::unknown(l, key),
@@ -297,9 +315,12 @@ pub fn match_view(l: &Loc, m: &Match<'_>) -> MatchView {
         Some(eur) => l.euros(eur),
         None => l.t("value-price-unknown"),
     };
-    let checked = match m.provider.latest_check() {
-        Some(d) => l.t_args("checked-on", &[("date", l.date(d))]),
-        None => l.t("checked-never"),
+    let checked = match (m.provider.oldest_check(), m.provider.latest_check()) {
+        (Some(a), Some(b)) if a != b => {
+            l.t_args("checked-between", &[("from", l.date(a)), ("to", l.date(b))])
+        }
+        (_, Some(d)) => l.t_args("checked-on", &[("date", l.date(d))]),
+        _ => l.t("checked-never"),
     };
     MatchView {
         card: provider_card(l, m.provider),
@@ -378,16 +399,25 @@ pub fn compare_rows(l: &Loc, matches: &[Match<'_>]) -> Vec<CompareRow> {
     };
     vec![
         row("fact-offer", &|m| Some(m.offer.name.clone())),
-        row("fact-legal-form", &|m| Some(l.word("legal-form", m.provider.organisation.legal_form.value.as_str()))),
+        row("fact-legal-form", &|m| {
+            Some(l.word("legal-form", m.provider.organisation.legal_form.value.as_str()))
+        }),
         row("fact-country", &|m| Some(l.country(&m.provider.organisation.country.value))),
         row("fact-data-location", &|m| m.offer.data_location.as_ref().map(|f| l.countries(&f.value))),
         row("fact-price", &|m| m.offer.yearly_cost_eur().map(|e| l.euros(e))),
         row("fact-mailbox", &|m| m.offer.mailbox_gb.as_ref().map(|f| l.gb(f.value))),
-        row("fact-own-domain", &|m| m.offer.own_domain.as_ref().map(|f| l.word("own-domain", f.value.as_str()))),
+        row("fact-own-domain", &|m| {
+            m.offer.own_domain.as_ref().map(|f| l.word("own-domain", f.value.as_str()))
+        }),
         row("fact-mail-apps", &|m| m.offer.imap_smtp.as_ref().map(|f| l.word("mail-apps", f.value.as_str()))),
-        row("fact-calendar", &|m| m.offer.calendar_contacts.as_ref().map(|f| l.word("calendar", f.value.as_str()))),
+        row("fact-calendar", &|m| {
+            m.offer.calendar_contacts.as_ref().map(|f| l.word("calendar", f.value.as_str()))
+        }),
         row("fact-help", &|m| {
-            m.offer.help.as_ref().map(|f| l.words("help", &f.value.iter().map(|h| h.as_str()).collect::<Vec<_>>()))
+            m.offer
+                .help
+                .as_ref()
+                .map(|f| l.words("help", &f.value.iter().map(|h| h.as_str()).collect::<Vec<_>>()))
         }),
         row("fact-ads", &|m| m.offer.ads.as_ref().map(|f| l.yes_no(f.value))),
     ]

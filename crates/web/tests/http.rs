@@ -50,7 +50,15 @@ type R = Result<(), Box<dyn std::error::Error>>;
 #[tokio::test]
 async fn every_public_page_answers_without_cookie_and_with_strict_headers() -> R {
     let site = start().await?;
-    for path in ["/", "/choisir", "/resultats?pour=moi", "/fournisseurs", "/fournisseurs/posteo", "/a-propos", "/nope"] {
+    for path in [
+        "/",
+        "/choisir",
+        "/resultats?pour=moi",
+        "/fournisseurs",
+        "/fournisseurs/posteo",
+        "/a-propos",
+        "/nope",
+    ] {
         let (status, headers, body) = site.get(path, "fr").await?;
         assert!(status == StatusCode::OK || status == StatusCode::NOT_FOUND, "{path}: {status}");
         assert!(headers.get("set-cookie").is_none(), "{path} sets a cookie");
@@ -142,7 +150,10 @@ async fn signup_handoff_redirects_with_303_and_counts_one_anonymous_visit() -> R
     for _ in 0..2 {
         let (status, headers, _) = site.get("/go/posteo", "fr").await?;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        assert_eq!(headers.get("location").and_then(|v| v.to_str().ok()), Some(posteo.signup_url.value.as_str()));
+        assert_eq!(
+            headers.get("location").and_then(|v| v.to_str().ok()),
+            Some(posteo.signup_url.value.as_str())
+        );
         assert!(headers.get("set-cookie").is_none());
     }
     let today = chrono::Utc::now().date_naive();
@@ -176,8 +187,24 @@ async fn english_choice_is_kept_in_every_internal_link() -> R {
 #[tokio::test]
 async fn random_queries_never_cause_a_server_error() -> R {
     let site = start().await?;
-    let keys = ["pour", "taille", "domaine", "lieu", "budget", "outils", "aide", "region", "structure", "lang", "tous", "x", "%ZZ", "pour[]"];
-    let values = ["moi", "", "%00", "1-5", "<script>", "é", "999999999999", "FR-OCC", "en", "rencontre", "\u{202e}"];
+    let keys = [
+        "pour",
+        "taille",
+        "domaine",
+        "lieu",
+        "budget",
+        "outils",
+        "aide",
+        "region",
+        "structure",
+        "lang",
+        "tous",
+        "x",
+        "%ZZ",
+        "pour[]",
+    ];
+    let values =
+        ["moi", "", "%00", "1-5", "<script>", "é", "999999999999", "FR-OCC", "en", "rencontre", "\u{202e}"];
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     for _ in 0..300 {
         let mut q = Vec::new();
@@ -203,14 +230,17 @@ async fn random_queries_never_cause_a_server_error() -> R {
 
 fn url_escape(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
         .collect()
 }
 
 #[tokio::test]
 async fn api_recommendations_match_the_site_and_explain_bad_answers() -> R {
     let site = start().await?;
-    let (status, headers, body) = site.get("/api/v1/recommendations?pour=moi&lieu=europe&lang=en", "fr").await?;
+    let (status, headers, body) =
+        site.get("/api/v1/recommendations?pour=moi&lieu=europe&lang=en", "fr").await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/json"));
     let json: serde_json::Value = serde_json::from_str(&body)?;

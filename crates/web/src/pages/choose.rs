@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use demail_catalog::matching::{NeedsError, REGIONS};
 use demail_catalog::{Needs, Question};
 
@@ -95,7 +95,7 @@ struct FormPage {
 pub async fn form(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     let ctx = match Ctx::new(&headers, "/choisir", q.as_deref()) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let page = FormPage {
         l: ctx.loc,
@@ -128,7 +128,7 @@ struct ResultsPage {
 pub async fn results(State(site): State<Site>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     let ctx = match Ctx::new(&headers, "/resultats", q.as_deref()) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let l = ctx.loc;
     let showing_all = ctx.pairs.iter().any(|(k, v)| k == "tous" && v == "1");

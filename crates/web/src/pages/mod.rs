@@ -20,7 +20,7 @@ pub struct Ctx {
 
 impl Ctx {
     /// Reads `lang` from the query, else `Accept-Language`; an invalid `lang` is a 400 page.
-    pub fn new(headers: &HeaderMap, path: &str, query: Option<&str>) -> Result<Ctx, Response> {
+    pub fn new(headers: &HeaderMap, path: &str, query: Option<&str>) -> Result<Ctx, BadLang> {
         let mut pairs: Vec<(String, String)> =
             url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
         let chosen = pairs.iter().position(|(k, _)| k == "lang").map(|i| pairs.remove(i).1);
@@ -28,11 +28,11 @@ impl Ctx {
             None | Some("") => Loc { lang: request_lang(headers, None), explicit: false },
             Some(code) => match Lang::parse(code) {
                 Some(lang) => Loc { lang, explicit: true },
-                None => return Err(error_page(request_lang(headers, None), StatusCode::BAD_REQUEST, "error-bad-lang")),
+                None => return Err(BadLang(request_lang(headers, None))),
             },
         };
         if pairs.iter().any(|(k, _)| k == "lang") {
-            return Err(error_page(loc.lang, StatusCode::BAD_REQUEST, "error-bad-lang"));
+            return Err(BadLang(loc.lang));
         }
         Ok(Ctx { loc, pairs, path: path.to_owned() })
     }
@@ -41,6 +41,16 @@ impl Ctx {
     pub fn switch_href(&self) -> String {
         let pairs: Vec<(&str, String)> = self.pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         self.loc.switch_href(&self.path, &pairs)
+    }
+}
+
+/// A `lang` parameter that is neither `fr` nor `en` (or given twice); answers in this language.
+#[derive(Debug, Clone, Copy)]
+pub struct BadLang(pub Lang);
+
+impl IntoResponse for BadLang {
+    fn into_response(self) -> Response {
+        error_page(self.0, StatusCode::BAD_REQUEST, "error-bad-lang")
     }
 }
 
@@ -87,7 +97,13 @@ pub fn error_page_with(lang: Lang, status: StatusCode, key: &str, detail: String
     if !detail.is_empty() {
         message = format!("{message} {detail}");
     }
-    let page = ErrorPage { l, switch: l.switch_href("/", &[]), status: status.as_u16(), title: l.t(&format!("{key}-title")), message };
+    let page = ErrorPage {
+        l,
+        switch: l.switch_href("/", &[]),
+        status: status.as_u16(),
+        title: l.t(&format!("{key}-title")),
+        message,
+    };
     render(status, &page)
 }
 
@@ -110,9 +126,10 @@ pub async fn home(
 ) -> Response {
     let ctx = match Ctx::new(&headers, "/", q.as_deref()) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
-    let page = HomePage { l: ctx.loc, switch: ctx.switch_href(), provider_count: site.catalog().providers().len() };
+    let page =
+        HomePage { l: ctx.loc, switch: ctx.switch_href(), provider_count: site.catalog().providers().len() };
     render(StatusCode::OK, &page)
 }
 
@@ -126,7 +143,7 @@ struct AboutPage {
 pub async fn about(headers: HeaderMap, axum::extract::RawQuery(q): axum::extract::RawQuery) -> Response {
     let ctx = match Ctx::new(&headers, "/a-propos", q.as_deref()) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     render(StatusCode::OK, &AboutPage { l: ctx.loc, switch: ctx.switch_href() })
 }

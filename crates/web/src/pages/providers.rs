@@ -32,7 +32,9 @@ impl Filters {
             }
             match k.as_str() {
                 "type" => f.kind = Some(LegalForm::parse(v).ok_or_else(|| k.clone())?),
-                "pays" if v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase()) => f.country = Some(v.clone()),
+                "pays" if v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase()) => {
+                    f.country = Some(v.clone())
+                }
                 "prix" if v == "gratuit" => f.free = Some(true),
                 "prix" if v == "payant" => f.free = Some(false),
                 "domaine" if v == "1" => f.own_domain = true,
@@ -83,7 +85,7 @@ struct DirectoryPage {
 pub async fn directory(State(site): State<Site>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     let ctx = match Ctx::new(&headers, "/fournisseurs", q.as_deref()) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let l = ctx.loc;
     let filters = match Filters::parse(&ctx.pairs) {
@@ -94,7 +96,8 @@ pub async fn directory(State(site): State<Site>, headers: HeaderMap, RawQuery(q)
         }
     };
     let all = site.catalog().providers();
-    let cards: Vec<ProviderCard> = all.iter().filter(|p| filters.keeps(p)).map(|p| view::provider_card(&l, p)).collect();
+    let cards: Vec<ProviderCard> =
+        all.iter().filter(|p| filters.keeps(p)).map(|p| view::provider_card(&l, p)).collect();
     let kinds = LegalForm::ALL
         .iter()
         .map(|k| Choice {
@@ -108,12 +111,20 @@ pub async fn directory(State(site): State<Site>, headers: HeaderMap, RawQuery(q)
     codes.dedup();
     let mut countries: Vec<Choice> = codes
         .iter()
-        .map(|c| Choice { value: (*c).to_owned(), label: l.country(c), selected: filters.country.as_deref() == Some(*c) })
+        .map(|c| Choice {
+            value: (*c).to_owned(),
+            label: l.country(c),
+            selected: filters.country.as_deref() == Some(*c),
+        })
         .collect();
     countries.sort_by(|a, b| a.label.cmp(&b.label));
     let prices = [("gratuit", "filter-price-free", Some(true)), ("payant", "filter-price-paid", Some(false))]
         .iter()
-        .map(|(v, key, free)| Choice { value: (*v).to_owned(), label: l.t(key), selected: filters.free == *free })
+        .map(|(v, key, free)| Choice {
+            value: (*v).to_owned(),
+            label: l.t(key),
+            selected: filters.free == *free,
+        })
         .collect();
     let page = DirectoryPage {
         l,
@@ -158,7 +169,7 @@ pub async fn provider(
 ) -> Response {
     let ctx = match Ctx::new(&headers, &format!("/fournisseurs/{id}"), q.as_deref()) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let l = ctx.loc;
     let Some(p) = site.catalog().get(&id) else {
@@ -174,7 +185,8 @@ pub async fn provider(
             signup_href: l.href_pairs(&format!("/go/{}", p.id), &[("offre", o.id.clone())]),
         })
         .collect();
-    let unverified = organisation.iter().chain(offers.iter().flat_map(|o| o.rows.iter())).filter(|r| r.unverified).count();
+    let unverified =
+        organisation.iter().chain(offers.iter().flat_map(|o| o.rows.iter())).filter(|r| r.unverified).count();
     let page = ProviderPage {
         l,
         switch: ctx.switch_href(),
@@ -189,10 +201,15 @@ pub async fn provider(
 }
 
 /// `/go/{id}`: counts one anonymous hand-off for today, then sends the person to the sign-up page.
-pub async fn go(State(site): State<Site>, Path(id): Path<String>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn go(
+    State(site): State<Site>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let ctx = match Ctx::new(&headers, &format!("/go/{id}"), q.as_deref()) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(p) = site.catalog().get(&id) else {
         return error_page(ctx.loc.lang, StatusCode::NOT_FOUND, "error-unknown-provider");
@@ -206,8 +223,10 @@ pub async fn go(State(site): State<Site>, Path(id): Path<String>, headers: Heade
         },
     };
     // A failed count must never stop someone from signing up.
-    if let Err(e) = site.store().increment(chrono::Utc::now().date_naive(), CounterKind::Signup, &p.id).await {
+    if let Err(e) = site.store().increment(chrono::Utc::now().date_naive(), CounterKind::Signup, &p.id).await
+    {
         tracing::warn!("could not count a sign-up hand-off: {e}");
     }
-    (StatusCode::SEE_OTHER, [(header::LOCATION, target.as_str()), (header::CACHE_CONTROL, "no-store")]).into_response()
+    (StatusCode::SEE_OTHER, [(header::LOCATION, target.as_str()), (header::CACHE_CONTROL, "no-store")])
+        .into_response()
 }
