@@ -1,5 +1,7 @@
 //! `demail`: the one binary. Thin: each subcommand parses its arguments and calls an engine.
 
+mod dns;
+mod migrate;
 mod settings;
 
 use std::net::SocketAddr;
@@ -28,6 +30,10 @@ enum Command {
     Catalog(CatalogCommand),
     /// Print the short list of providers for some answers, e.g. `demail recommend "pour=moi&lieu=france"`.
     Recommend(RecommendArgs),
+    /// Copy a whole mailbox from one IMAP account to another; the source is only read.
+    Migrate(migrate::MigrateArgs),
+    /// Check the mail DNS records of your own domain and print the records to add.
+    Dns(dns::DnsArgs),
 }
 
 #[derive(Args)]
@@ -76,6 +82,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Catalog(CatalogCommand::Check { dir, max_age_days }) => catalog_check(dir, max_age_days),
         Command::Recommend(args) => recommend(args),
+        Command::Migrate(args) => block_on(migrate::run(args)),
+        Command::Dns(args) => load_catalog(None).and_then(|catalog| block_on(dns::run(args, &catalog))),
     };
     match result {
         Ok(code) => code,
@@ -108,6 +116,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         demail_web::serve(listener, site).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(f: F) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new().context("cannot start the async runtime")?.block_on(f)
 }
 
 fn load_catalog(dir: Option<&std::path::Path>) -> anyhow::Result<Catalog> {

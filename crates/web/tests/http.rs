@@ -136,6 +136,9 @@ async fn unknown_provider_and_offer_give_404_pages() -> R {
     assert!(body.contains("Hébergeur inconnu"));
     let (status, _, _) = site.get("/go/does-not-exist", "fr").await?;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, body) = site.get("/page-qui-n-existe-pas?lang=en", "fr").await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Page not found"), "explicit lang wins on 404 pages");
     let (status, _, body) = site.get("/go/posteo?offre=nope", "en").await?;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("Unknown offer"));

@@ -107,8 +107,10 @@ pub fn error_page_with(lang: Lang, status: StatusCode, key: &str, detail: String
     render(status, &page)
 }
 
-pub async fn not_found(headers: HeaderMap) -> Response {
-    error_page(request_lang(&headers, None), StatusCode::NOT_FOUND, "error-not-found")
+pub async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    // An explicit, valid `lang` wins; anything else falls back to the browser's languages.
+    let lang = Ctx::new(&headers, uri.path(), uri.query()).map_or_else(|b| b.0, |c| c.loc.lang);
+    error_page(lang, StatusCode::NOT_FOUND, "error-not-found")
 }
 
 #[derive(Template)]

@@ -1,0 +1,529 @@
+//! The copy: per folder, find what is missing at the destination and stream it there.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Mutex, OnceLock};
+
+use demail_imap::{AppendRequest, Appended, ByteBudget, FetchedMessage, Session};
+use tokio::sync::mpsc;
+
+use crate::plan::{Action, FolderMove, FolderPlan};
+use crate::report::{CopyReport, Failure, FolderReport};
+use crate::state::{Landed, State};
+use crate::{MoveError, Progress};
+
+/// Identity of a message across folders and servers when UIDs cannot tell: its Message-ID and
+/// size. Messages without a Message-ID have no key and are never matched (copied rather than
+/// risk losing one).
+type Key = (Vec<u8>, u64);
+
+/// Progress channel, if anyone listens.
+pub(crate) type ProgressTx<'a> = Option<&'a mpsc::UnboundedSender<Progress>>;
+
+/// Longest wait, and most rows, before landed messages are committed to the state file.
+const GROUP_COMMIT: std::time::Duration = std::time::Duration::from_millis(20);
+const GROUP_COMMIT_ROWS: usize = 512;
+
+const LIST_ITEMS: &str = "(UID RFC822.SIZE FLAGS)";
+const KEY_ITEMS: &str = "(UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
+
+/// One message of a folder listing.
+struct Listed {
+    uid: u32,
+    size: u64,
+    flags: Vec<String>,
+    key: Option<Key>,
+}
+
+/// What the folder copies running at once share.
+struct Shared<'a> {
+    plan: &'a FolderPlan,
+    /// The source is Gmail-like: it has an All Mail folder.
+    gmail: bool,
+    state: tokio::sync::Mutex<&'a mut State>,
+    /// On Gmail, the keys of every message that has a label folder: those are not archived.
+    labelled: Mutex<HashSet<Key>>,
+    /// Set when the destination refuses a message for lack of space: the run stops.
+    full: OnceLock<String>,
+    /// Plan indexes of the folders not yet started.
+    queue: Mutex<VecDeque<usize>>,
+    /// Reports, by plan index.
+    reports: Mutex<Vec<Option<FolderReport>>>,
+    progress: ProgressTx<'a>,
+}
+
+/// Copies every folder of `plan`, one folder per connection pair at a time, the pairs working
+/// in parallel. Gmail's All Mail goes last, on the first pair, once every label is known.
+/// Each pair gets an equal share of `budget_bytes`.
+pub(crate) async fn copy_plan(
+    plan: &FolderPlan,
+    pairs: &mut [(Session, Session)],
+    state: &mut State,
+    budget_bytes: u64,
+    progress: ProgressTx<'_>,
+) -> Result<CopyReport, MoveError> {
+    let (last, first): (Vec<usize>, Vec<usize>) =
+        (0..plan.folders.len()).partition(|&i| plan.folders[i].action == Action::ArchiveUnlabelled);
+    let shared = Shared {
+        plan,
+        gmail: !last.is_empty(),
+        state: tokio::sync::Mutex::new(state),
+        labelled: Mutex::new(HashSet::new()),
+        full: OnceLock::new(),
+        queue: Mutex::new(first.into()),
+        reports: Mutex::new(vec![None; plan.folders.len()]),
+        progress,
+    };
+    let share = budget_bytes / pairs.len().max(1) as u64;
+    let workers = pairs.iter_mut().map(|(src, dst)| {
+        let shared = &shared;
+        async move {
+            let budget = ByteBudget::new(share);
+            while let Some(i) = shared.queue.lock().ok().and_then(|mut q| q.pop_front()) {
+                one_folder(i, src, dst, shared, &budget).await?;
+            }
+            Ok::<(), MoveError>(())
+        }
+    });
+    futures_util::future::try_join_all(workers).await?;
+    if let Some((src, dst)) = pairs.first_mut() {
+        let budget = ByteBudget::new(budget_bytes);
+        for i in last {
+            one_folder(i, src, dst, &shared, &budget).await?;
+        }
+    }
+    let stopped = shared.full.get().map(|why| format!("the destination is full ({why})"));
+    let folders = shared.reports.into_inner().unwrap_or_default().into_iter().flatten().collect();
+    Ok(CopyReport { folders, stopped })
+}
+
+/// Handles the plan's folder `i` and files its report.
+async fn one_folder(
+    i: usize,
+    src: &mut Session,
+    dst: &mut Session,
+    shared: &Shared<'_>,
+    budget: &ByteBudget,
+) -> Result<(), MoveError> {
+    let folder = &shared.plan.folders[i];
+    let report = match (folder.action, shared.full.get()) {
+        (Action::Skip(_), _) => skipped_folder(src, folder).await?,
+        (_, Some(why)) => not_attempted(src, folder, &format!("the destination is full ({why})")).await?,
+        (Action::Copy | Action::ArchiveUnlabelled, None) => {
+            copy_folder(src, dst, shared, folder, budget).await?
+        }
+    };
+    send(shared.progress, Progress::FolderDone(report.clone()));
+    if let Ok(mut reports) = shared.reports.lock() {
+        reports[i] = Some(report);
+    }
+    Ok(())
+}
+
+/// A folder left alone because the run stopped: each message failed, with the reason.
+async fn not_attempted(
+    src: &mut Session,
+    folder: &FolderMove,
+    reason: &str,
+) -> Result<FolderReport, MoveError> {
+    let selected = src.select(&folder.source_wire, true).await.map_err(MoveError::Source)?;
+    let listing = list(src, selected.exists, false).await.map_err(MoveError::Source)?;
+    Ok(FolderReport {
+        source: folder.source.clone(),
+        destination: folder.destination.clone(),
+        action: folder.action,
+        source_messages: listing.len() as u64,
+        copied: 0,
+        already_present: 0,
+        skipped: 0,
+        failed: listing
+            .iter()
+            .map(|m| Failure { uid: m.uid, reason: format!("not attempted: {reason}") })
+            .collect(),
+        bytes_copied: 0,
+        flags_updated: 0,
+    })
+}
+
+async fn skipped_folder(src: &mut Session, folder: &FolderMove) -> Result<FolderReport, MoveError> {
+    let messages = if matches!(folder.action, Action::Skip(crate::plan::SkipReason::NotSelectable)) {
+        0
+    } else {
+        u64::from(src.status(&folder.source_wire).await.map_err(MoveError::Source)?.messages)
+    };
+    Ok(FolderReport {
+        source: folder.source.clone(),
+        destination: String::new(),
+        action: folder.action,
+        source_messages: messages,
+        copied: 0,
+        already_present: 0,
+        skipped: messages,
+        failed: Vec::new(),
+        bytes_copied: 0,
+        flags_updated: 0,
+    })
+}
+
+async fn copy_folder(
+    src: &mut Session,
+    dst: &mut Session,
+    shared: &Shared<'_>,
+    folder: &FolderMove,
+    budget: &ByteBudget,
+) -> Result<FolderReport, MoveError> {
+    let (gmail, destination_full, progress) = (shared.gmail, &shared.full, shared.progress);
+    let mut report = FolderReport {
+        source: folder.source.clone(),
+        destination: folder.destination.clone(),
+        action: folder.action,
+        source_messages: 0,
+        copied: 0,
+        already_present: 0,
+        skipped: 0,
+        failed: Vec::new(),
+        bytes_copied: 0,
+        flags_updated: 0,
+    };
+    let selected = src.select(&folder.source_wire, true).await.map_err(MoveError::Source)?;
+    let mut listing = list(src, selected.exists, gmail).await.map_err(MoveError::Source)?;
+    report.source_messages = listing.len() as u64;
+
+    if folder.action == Action::ArchiveUnlabelled {
+        // Mail that has a label folder was copied there; only the rest goes to Archive.
+        let before = listing.len();
+        let labelled = shared.labelled.lock().map(|l| l.clone()).unwrap_or_default();
+        listing.retain(|m| m.key.as_ref().is_none_or(|k| !labelled.contains(k)));
+        report.skipped = (before - listing.len()) as u64;
+    } else if gmail && let Ok(mut labelled) = shared.labelled.lock() {
+        labelled.extend(listing.iter().filter_map(|m| m.key.clone()));
+    }
+
+    if folder.create {
+        dst.create(&folder.destination_wire)
+            .await
+            .map_err(|error| MoveError::CreateFolder { folder: folder.destination.clone(), error })?;
+    }
+    let dest = dst.select(&folder.destination_wire, false).await.map_err(MoveError::Destination)?;
+
+    let landed = shared
+        .state
+        .lock()
+        .await
+        .landed_uids(&folder.source_wire, selected.uidvalidity, &folder.destination_wire, dest.uidvalidity)
+        .await?;
+    let (already, mut todo): (Vec<Listed>, Vec<Listed>) =
+        listing.into_iter().partition(|m| landed.contains_key(&m.uid));
+    report.already_present = already.len() as u64;
+    if !already.is_empty() {
+        // A destination that refuses some flag (no keywords) keeps its flags; mail is safe.
+        report.flags_updated = match sync_flags(dst, &already, &landed).await {
+            Ok(n) => n,
+            Err(demail_imap::Error::Refused { .. }) => 0,
+            Err(e) => return Err(MoveError::Destination(e)),
+        };
+    }
+
+    // Messages at the destination that the state does not know (an earlier run killed between
+    // APPEND and its record, a changed UIDVALIDITY, or mail put there by someone else):
+    // recognise them by Message-ID and size instead of copying them twice.
+    let known = shared
+        .state
+        .lock()
+        .await
+        .known_dest_uids(
+            &folder.destination_wire,
+            dest.uidvalidity,
+            &folder.source_wire,
+            selected.uidvalidity,
+        )
+        .await?;
+    if !todo.is_empty() && dest.exists as usize > known.len() {
+        let matched = match_existing(src, dst, &mut todo, &known).await?;
+        let rows: Vec<Landed> = matched
+            .iter()
+            .map(|&(source_uid, dest_uid)| Landed {
+                source_folder: folder.source_wire.clone(),
+                source_uidvalidity: selected.uidvalidity,
+                source_uid,
+                dest_folder: folder.destination_wire.clone(),
+                dest_uidvalidity: dest.uidvalidity,
+                dest_uid: Some(dest_uid),
+                how: "matched",
+            })
+            .collect();
+        shared.state.lock().await.record(&rows).await?;
+        report.already_present += rows.len() as u64;
+    }
+
+    let sizes: HashMap<u32, u64> = todo.iter().map(|m| (m.uid, m.size)).collect();
+    let wanted: Vec<(u32, u64)> = todo.iter().map(|m| (m.uid, m.size)).collect();
+    send(
+        progress,
+        Progress::FolderStarted {
+            folder: folder.source.clone(),
+            messages: report.source_messages,
+            to_copy: wanted.len() as u64,
+            bytes: sizes.values().sum(),
+        },
+    );
+    if wanted.is_empty() {
+        return Ok(report);
+    }
+
+    let (fetch_tx, mut fetch_rx) = mpsc::channel::<FetchedMessage>(64);
+    let (append_tx, append_rx) = mpsc::channel::<AppendRequest>(64);
+    let (done_tx, mut done_rx) = mpsc::channel::<Appended>(1024);
+
+    let fetch = async {
+        let tx = fetch_tx;
+        src.fetch_messages(&wanted, budget, &tx).await.map_err(MoveError::Source)
+    };
+    let forward = async {
+        let tx = append_tx;
+        let mut dropped = Vec::new();
+        while let Some(m) = fetch_rx.recv().await {
+            // Once the destination is full, sending more only earns more refusals.
+            if destination_full.get().is_some() {
+                dropped.push(m.uid);
+                continue;
+            }
+            let req = AppendRequest {
+                token: u64::from(m.uid),
+                flags: m.flags,
+                internal_date: m.internal_date,
+                body: m.body,
+                permit: m.permit,
+            };
+            if tx.send(req).await.is_err() {
+                break;
+            }
+        }
+        Ok::<_, MoveError>(dropped)
+    };
+    let append = async {
+        let tx = done_tx;
+        dst.append_messages(&folder.destination_wire, append_rx, &tx).await.map_err(MoveError::Destination)
+    };
+    let record = async {
+        let mut copied = 0u64;
+        let mut bytes = 0u64;
+        let mut failed = Vec::new();
+        while let Some(first) = done_rx.recv().await {
+            // Group commit: one durable transaction per burst of landed messages (each costs an
+            // fsync). A kill inside the window loses no mail: the next run finds those messages
+            // at the destination by Message-ID and size.
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + GROUP_COMMIT;
+            while batch.len() < GROUP_COMMIT_ROWS {
+                match tokio::time::timeout_at(deadline, done_rx.recv()).await {
+                    Ok(Some(more)) => batch.push(more),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            let mut rows = Vec::with_capacity(batch.len());
+            let (mut n, mut b) = (0u64, 0u64);
+            for a in batch {
+                let uid = u32::try_from(a.token).unwrap_or(0);
+                match a.outcome {
+                    Ok(at) => {
+                        rows.push(Landed {
+                            source_folder: folder.source_wire.clone(),
+                            source_uidvalidity: selected.uidvalidity,
+                            source_uid: uid,
+                            dest_folder: folder.destination_wire.clone(),
+                            dest_uidvalidity: at.uidvalidity.unwrap_or(dest.uidvalidity),
+                            dest_uid: at.uid,
+                            how: "copied",
+                        });
+                        n += 1;
+                        b += sizes.get(&uid).copied().unwrap_or(0);
+                    }
+                    Err(refusal) => {
+                        if is_quota(&refusal) {
+                            let _ = destination_full.set(refusal.text.clone());
+                        }
+                        send(
+                            progress,
+                            Progress::Failed {
+                                folder: folder.source.clone(),
+                                uid,
+                                reason: refusal.text.clone(),
+                            },
+                        );
+                        failed.push(Failure {
+                            uid,
+                            reason: format!("the destination refused it: {}", refusal.text),
+                        });
+                    }
+                }
+            }
+            // Durable before the progress is announced.
+            shared.state.lock().await.record(&rows).await?;
+            copied += n;
+            bytes += b;
+            send(progress, Progress::Copied { folder: folder.source.clone(), messages: n, bytes: b });
+        }
+        Ok::<_, MoveError>((copied, bytes, failed))
+    };
+    let (missing, dropped, (), (copied, bytes, failed)) = tokio::try_join!(fetch, forward, append, record)?;
+    report.copied = copied;
+    report.bytes_copied = bytes;
+    report.failed = failed;
+    let why = destination_full.get().cloned().unwrap_or_default();
+    report.failed.extend(
+        dropped
+            .into_iter()
+            .map(|uid| Failure { uid, reason: format!("not sent: the destination is full ({why})") }),
+    );
+    report.failed.extend(missing.into_iter().map(|uid| Failure {
+        uid,
+        reason: "the message disappeared from the source during the copy".into(),
+    }));
+    Ok(report)
+}
+
+/// Gives messages copied by an earlier run the flags they have now at the source (read,
+/// answered, flagged, keywords…). Returns how many changed.
+async fn sync_flags(
+    dst: &mut Session,
+    already: &[Listed],
+    landed: &HashMap<u32, Option<u32>>,
+) -> Result<u64, demail_imap::Error> {
+    let there: HashMap<u32, Vec<String>> = dst
+        .uid_fetch("1:*", "(UID FLAGS)")
+        .await?
+        .into_iter()
+        .filter_map(|f| Some((f.uid?, f.flags.unwrap_or_default())))
+        .collect();
+    // Destination UIDs grouped by the flags they should get: one STORE per distinct set.
+    let mut wanted: HashMap<Vec<String>, Vec<u32>> = HashMap::new();
+    for m in already {
+        let Some(Some(dest_uid)) = landed.get(&m.uid) else { continue };
+        let Some(current) = there.get(dest_uid) else { continue };
+        let target = comparable(&m.flags);
+        if target != comparable(current) {
+            wanted.entry(target).or_default().push(*dest_uid);
+        }
+    }
+    let mut changed = 0;
+    for (flags, uids) in wanted {
+        dst.uid_store_flags(&demail_imap::uid_set(&uids), &flags).await?;
+        changed += uids.len() as u64;
+    }
+    Ok(changed)
+}
+
+/// Flags as a sorted set, without `\Recent` (which no client can set).
+fn comparable(flags: &[String]) -> Vec<String> {
+    let mut f: Vec<String> = flags.iter().filter(|f| !f.eq_ignore_ascii_case("\\Recent")).cloned().collect();
+    f.sort();
+    f.dedup();
+    f
+}
+
+/// Whether a refusal means the destination account has no room left (RFC 5530 OVERQUOTA, or
+/// a server that only says so in words).
+fn is_quota(refusal: &demail_imap::Refusal) -> bool {
+    matches!(&refusal.code, Some(demail_imap::Code::Other(c)) if c == "OVERQUOTA")
+        || refusal.text.to_ascii_lowercase().contains("quota")
+}
+
+/// The selected folder's messages (UID and size; Message-ID too when `keys`).
+async fn list(src: &mut Session, exists: u32, keys: bool) -> Result<Vec<Listed>, demail_imap::Error> {
+    if exists == 0 {
+        return Ok(Vec::new());
+    }
+    let items = if keys { KEY_ITEMS } else { LIST_ITEMS };
+    let fetched = src.uid_fetch("1:*", items).await?;
+    Ok(fetched
+        .into_iter()
+        .filter_map(|f| {
+            let size = f.size.unwrap_or(0);
+            Some(Listed {
+                uid: f.uid?,
+                size,
+                flags: f.flags.unwrap_or_default(),
+                key: keys.then(|| message_id(f.header_fields.as_deref()?).map(|id| (id, size))).flatten(),
+            })
+        })
+        .collect())
+}
+
+/// Pairs source messages in `todo` with unknown destination messages of the same key; removes
+/// the matched ones from `todo` and returns (source UID, destination UID) pairs.
+async fn match_existing(
+    src: &mut Session,
+    dst: &mut Session,
+    todo: &mut Vec<Listed>,
+    known: &HashSet<u32>,
+) -> Result<Vec<(u32, u32)>, MoveError> {
+    let there = dst.uid_fetch("1:*", KEY_ITEMS).await.map_err(MoveError::Destination)?;
+    let mut by_key: HashMap<Key, Vec<u32>> = HashMap::new();
+    for f in there {
+        let (Some(uid), Some(size)) = (f.uid, f.size) else { continue };
+        if known.contains(&uid) {
+            continue;
+        }
+        if let Some(id) = f.header_fields.as_deref().and_then(message_id) {
+            by_key.entry((id, size)).or_default().push(uid);
+        }
+    }
+    if by_key.is_empty() {
+        return Ok(Vec::new());
+    }
+    if todo.iter().any(|m| m.key.is_none()) {
+        let uids: Vec<u32> = todo.iter().map(|m| m.uid).collect();
+        let keyed =
+            src.uid_fetch(&demail_imap::uid_set(&uids), KEY_ITEMS).await.map_err(MoveError::Source)?;
+        let keys: HashMap<u32, Key> = keyed
+            .into_iter()
+            .filter_map(|f| Some((f.uid?, (message_id(f.header_fields.as_deref()?)?, f.size?))))
+            .collect();
+        for m in todo.iter_mut() {
+            m.key = keys.get(&m.uid).cloned();
+        }
+    }
+    let mut matched = Vec::new();
+    todo.retain(|m| {
+        let hit = m.key.as_ref().and_then(|k| by_key.get_mut(k)).and_then(|uids| uids.pop());
+        match hit {
+            Some(dest_uid) => {
+                matched.push((m.uid, dest_uid));
+                false
+            }
+            None => true,
+        }
+    });
+    Ok(matched)
+}
+
+/// The Message-ID from a `HEADER.FIELDS (MESSAGE-ID)` section, unfolded and trimmed.
+fn message_id(header: &[u8]) -> Option<Vec<u8>> {
+    let colon = header.iter().position(|&b| b == b':')?;
+    let name = &header[..colon];
+    if !name.trim_ascii().eq_ignore_ascii_case(b"message-id") {
+        return None;
+    }
+    let value: Vec<u8> =
+        header[colon + 1..].iter().copied().filter(|b| !matches!(b, b'\r' | b'\n')).collect();
+    let value = value.trim_ascii();
+    (!value.is_empty()).then(|| value.to_vec())
+}
+
+pub(crate) fn send(progress: ProgressTx<'_>, event: Progress) {
+    if let Some(tx) = progress {
+        let _ = tx.send(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message_id;
+
+    #[test]
+    fn message_id_is_unfolded_and_trimmed() {
+        assert_eq!(message_id(b"Message-ID: <a@b>\r\n\r\n"), Some(b"<a@b>".to_vec()));
+        assert_eq!(message_id(b"Message-Id:\r\n <a@b>\r\n\r\n"), Some(b"<a@b>".to_vec()));
+        assert_eq!(message_id(b"\r\n"), None);
+    }
+}
