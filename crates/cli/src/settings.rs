@@ -54,7 +54,9 @@ pub fn load(config: Option<&Path>, overrides: &Overrides) -> Result<Settings, Bo
     let file = config.map_or_else(|| PathBuf::from("demail.toml"), Path::to_path_buf);
     let mut fig = Figment::from(Serialized::defaults(Settings::default()))
         .merge(Toml::file(&file))
-        .merge(Env::prefixed("DEMAIL_").ignore(&["config"]));
+        // Only the settings' own keys: other DEMAIL_* variables (passwords for `migrate`, say)
+        // belong to other commands and must never be read, let alone echoed in an error.
+        .merge(Env::prefixed("DEMAIL_").only(&["listen", "database_url", "catalog", "public_url", "log"]));
     if let Some(l) = overrides.listen {
         fig = fig.merge(("listen", l));
     }
@@ -94,6 +96,17 @@ mod tests {
             assert_eq!(s.listen, SocketAddr::from(([127, 0, 0, 1], 9100)));
             assert_eq!(s.database_url, "from-env.sqlite3");
             assert_eq!(s.log, "debug");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn other_demail_variables_are_not_settings() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DEMAIL_FROM_PASSWORD", "hunter2");
+            jail.set_env("DEMAIL_LOG", "warn");
+            let s = load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(s.log, "warn");
             Ok(())
         });
     }
