@@ -234,6 +234,8 @@ impl Needs {
                         "gratuit" | "0" => Budget::FreeOnly,
                         "egal" => Budget::Any,
                         n => match n.parse::<u32>() {
+                            // "00" and the like mean free, like "0": one spelling per answer.
+                            Ok(0) => Budget::FreeOnly,
                             Ok(n) if n <= 100_000 => Budget::UpTo(n),
                             _ => return Err(unknown()),
                         },

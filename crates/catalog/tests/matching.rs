@@ -259,6 +259,8 @@ fn bad_answers_are_refused_with_the_parameter_named() {
     assert_eq!(Needs::from_pairs([("aide", "rencontre")]), Err(NeedsError::RegionMissing));
     assert!(Needs::from_pairs([("budget", "-3")]).is_err());
     assert!(Needs::from_pairs([("region", "FR-XXX"), ("aide", "rencontre")]).is_err());
+    // Found by the needs_query fuzz target: a zero budget spelt "00" is "free", like "0".
+    assert_eq!(Needs::from_pairs([("budget", "00")]).map(|n| n.budget), Ok(Some(Budget::FreeOnly)));
     // The same answer twice is harmless (a form resubmitted, a link copied twice).
     assert!(Needs::from_pairs([("pour", "moi"), ("pour", "moi")]).is_ok());
 }
