@@ -543,15 +543,8 @@ impl Session {
                 permits.extend(s.permits);
             }
             loop {
-                loop {
-                    match sent_rx.try_recv() {
-                        Ok(s) => register(s, &mut pending, &mut permits),
-                        Err(mpsc::error::TryRecvError::Empty) => break,
-                        Err(mpsc::error::TryRecvError::Disconnected) => {
-                            sender_done = true;
-                            break;
-                        }
-                    }
+                if drain_announced(&mut sent_rx, |s| register(s, &mut pending, &mut permits)) {
+                    sender_done = true;
                 }
                 if pending.is_empty() {
                     if sender_done {
@@ -667,17 +660,10 @@ impl Session {
             let mut pending: HashMap<String, u64> = HashMap::new();
             let mut sender_done = false;
             loop {
-                loop {
-                    match sent_rx.try_recv() {
-                        Ok((t, token)) => {
-                            pending.insert(t, token);
-                        }
-                        Err(mpsc::error::TryRecvError::Empty) => break,
-                        Err(mpsc::error::TryRecvError::Disconnected) => {
-                            sender_done = true;
-                            break;
-                        }
-                    }
+                if drain_announced(&mut sent_rx, |(t, token)| {
+                    pending.insert(t, token);
+                }) {
+                    sender_done = true;
                 }
                 if pending.is_empty() {
                     if sender_done {
@@ -992,6 +978,18 @@ async fn tls_handshake(
         .await
         .map_err(|_| Error::Timeout)?
         .map_err(|source| Error::Tls { host: opts.host.clone(), source })
+}
+
+/// Takes every command the writer half has already announced to the reader half of a pipeline.
+/// Returns true when the writer has finished and will announce nothing more.
+fn drain_announced<T>(rx: &mut mpsc::UnboundedReceiver<T>, mut take: impl FnMut(T)) -> bool {
+    loop {
+        match rx.try_recv() {
+            Ok(item) => take(item),
+            Err(mpsc::error::TryRecvError::Empty) => return false,
+            Err(mpsc::error::TryRecvError::Disconnected) => return true,
+        }
+    }
 }
 
 #[cfg(test)]
