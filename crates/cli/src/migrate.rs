@@ -126,7 +126,7 @@ fn account(url: &str, insecure: bool, password_file: Option<&Path>, env: &str) -
     let password = password(&user, &host, password_file, env)?;
     let mut options = ConnectOptions::new(host, port, security);
     options.insecure = insecure;
-    Ok(Account { options, credentials: Credentials { user, password } })
+    Ok(Account { options, credentials: Credentials::password(user, password) })
 }
 
 /// Password from the file, else the environment variable, else a prompt on the terminal.

@@ -185,7 +185,7 @@ async fn child_process_runs_a_migration() {
             o.timeout = Duration::from_secs(30);
             o
         },
-        credentials: demail_imap::Credentials { user: user.into(), password: format!("pw-{user}").into() },
+        credentials: demail_imap::Credentials::password(user, format!("pw-{user}").into()),
     };
     let options = CopyOptions { byte_budget: 256 << 10, ..CopyOptions::default() };
     demail_move::run(&account("alice"), &account("bob"), &state, &options, None).await.expect("child run");
