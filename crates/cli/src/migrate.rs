@@ -246,7 +246,8 @@ fn parse_url(url: &str, env: &str) -> anyhow::Result<(String, ConnectOptions)> {
 /// The first line of a secret file, wrapped at once.
 fn read_first_line(path: &Path, what: &str) -> anyhow::Result<SecretString> {
     let text = SecretString::from(
-        std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} file {}", path.display()))?,
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the {what} file {}", path.display()))?,
     );
     let line = text.expose_secret().lines().next().unwrap_or_default().trim_end_matches('\r').to_string();
     if line.is_empty() {
@@ -453,7 +454,8 @@ mod tests {
 
     #[test]
     fn refuses_a_password_in_the_address() {
-        let err = account("imaps://alice:secret@host", false, &no_secret(), "en").err().map(|e| e.to_string());
+        let err =
+            account("imaps://alice:secret@host", false, &no_secret(), "en").err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("never put a password")));
     }
 

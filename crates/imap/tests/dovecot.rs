@@ -199,8 +199,9 @@ async fn an_oauth2_token_for_a_server_without_oauth_is_a_clear_error() {
 
 #[tokio::test]
 async fn getquotaroot_gives_usage_and_limit_in_kib() {
-    let server = Dovecot::start_with(&[demail_imap::testing::User { name: "q".into(), quota_kib: Some(512) }])
-        .unwrap_or_else(|e| panic!("{e}"));
+    let server =
+        Dovecot::start_with(&[demail_imap::testing::User { name: "q".into(), quota_kib: Some(512) }])
+            .unwrap_or_else(|e| panic!("{e}"));
     let mut s = server.session("q").await.expect("login");
     let quota = s.quota_root(b"INBOX").await.unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
     let storage = quota.iter().find(|q| q.resource == "STORAGE");

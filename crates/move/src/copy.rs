@@ -125,7 +125,10 @@ async fn one_folder(
     let folder = &shared.plan.folders[i];
     let report = match (folder.action, shared.full.get()) {
         (Action::Skip(_), _) => skipped_folder(src, folder).await?,
-        (_, Some(why)) => not_attempted(src, folder, &format!("the destination is full ({why})"), &shared.unsent_bytes).await?,
+        (_, Some(why)) => {
+            not_attempted(src, folder, &format!("the destination is full ({why})"), &shared.unsent_bytes)
+                .await?
+        }
         (Action::Copy | Action::ArchiveUnlabelled, None) => {
             copy_folder(src, dst, shared, folder, budget).await?
         }
@@ -237,7 +240,12 @@ async fn copy_folder(
                     .state
                     .lock()
                     .await
-                    .landed_uids(&folder.source_wire, selected.uidvalidity, &folder.destination_wire, dest.uidvalidity)
+                    .landed_uids(
+                        &folder.source_wire,
+                        selected.uidvalidity,
+                        &folder.destination_wire,
+                        dest.uidvalidity,
+                    )
                     .await?;
                 let items = format!("(UID FLAGS) (CHANGEDSINCE {})", before.highest_modseq);
                 let changed = src.uid_fetch("1:*", &items).await.map_err(MoveError::Source)?;
@@ -254,7 +262,12 @@ async fn copy_folder(
                 };
             }
             let synced = Synced { dest_uidvalidity: dest.uidvalidity, ..now };
-            shared.state.lock().await.set_synced(&folder.source_wire, &folder.destination_wire, &synced).await?;
+            shared
+                .state
+                .lock()
+                .await
+                .set_synced(&folder.source_wire, &folder.destination_wire, &synced)
+                .await?;
             send(
                 progress,
                 Progress::FolderStarted {
@@ -456,9 +469,7 @@ async fn copy_folder(
     report.bytes_copied = bytes;
     report.failed = failed;
     let why = destination_full.get().cloned().unwrap_or_default();
-    shared
-        .unsent_bytes
-        .fetch_add(dropped.iter().filter_map(|uid| sizes.get(uid)).sum(), Ordering::Relaxed);
+    shared.unsent_bytes.fetch_add(dropped.iter().filter_map(|uid| sizes.get(uid)).sum(), Ordering::Relaxed);
     report.failed.extend(
         dropped
             .into_iter()

@@ -178,7 +178,10 @@ mod tests {
     #[test]
     fn finds_the_preset_of_an_address_by_its_domain() {
         let gmail = for_address("Alice@GMail.com", &[]);
-        assert_eq!(gmail.map(|p| (p.host, p.port, p.security)), Some(("imap.gmail.com".into(), 993, Security::Tls)));
+        assert_eq!(
+            gmail.map(|p| (p.host, p.port, p.security)),
+            Some(("imap.gmail.com".into(), 993, Security::Tls))
+        );
         assert_eq!(for_address("bob@hotmail.fr", &[]).map(|p| p.id), Some("outlook".into()));
         assert!(for_address("bob@hotmail.fr", &[]).is_some_and(|p| p.oauth_only));
         for (address, id) in [

@@ -189,7 +189,11 @@ impl State {
 
     /// Where the source folder stood (CONDSTORE) when it was last copied completely into
     /// `dest_folder`, if it was.
-    pub async fn synced(&mut self, source_folder: &[u8], dest_folder: &[u8]) -> Result<Option<Synced>, MoveError> {
+    pub async fn synced(
+        &mut self,
+        source_folder: &[u8],
+        dest_folder: &[u8],
+    ) -> Result<Option<Synced>, MoveError> {
         let row = sqlx::query(
             "SELECT source_uidvalidity, dest_uidvalidity, uidnext, highest_modseq, messages FROM synced
              WHERE source_folder = ? AND dest_folder = ?",

@@ -58,7 +58,12 @@ pub(crate) async fn verify_plan(
         let selected = src.select(&folder.source_wire, true).await.map_err(MoveError::Source)?;
         let dest = dst.select(&folder.destination_wire, true).await.map_err(MoveError::Destination)?;
         let landed = state
-            .landed_uids(&folder.source_wire, selected.uidvalidity, &folder.destination_wire, dest.uidvalidity)
+            .landed_uids(
+                &folder.source_wire,
+                selected.uidvalidity,
+                &folder.destination_wire,
+                dest.uidvalidity,
+            )
             .await?;
         let pairs: Vec<(u32, u32)> = landed.iter().filter_map(|(&s, &d)| Some((s, d?))).collect();
         report.not_checked += (landed.len() - pairs.len()) as u64;
@@ -100,7 +105,8 @@ async fn digest_all(
     budget: &ByteBudget,
 ) -> Result<HashMap<u32, Digested>, demail_imap::Error> {
     let sizes = session.uid_fetch(&demail_imap::uid_set(uids), "(UID RFC822.SIZE)").await?;
-    let wanted: Vec<(u32, u64)> = sizes.into_iter().filter_map(|f| Some((f.uid?, f.size.unwrap_or(0)))).collect();
+    let wanted: Vec<(u32, u64)> =
+        sizes.into_iter().filter_map(|f| Some((f.uid?, f.size.unwrap_or(0)))).collect();
     let (tx, mut rx) = mpsc::channel::<FetchedMessage>(16);
     let fetch = async move {
         let tx = tx;

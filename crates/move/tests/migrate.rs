@@ -474,5 +474,8 @@ async fn verify_compares_every_copied_message_and_names_the_ones_that_differ() {
     let bad = demail_move::verify(&src, &dst, &state_path(&dir), &options).await.expect("verify");
     assert_eq!(bad.identical, 12);
     assert_eq!(bad.mismatches.len(), 1, "{bad:#?}");
-    assert_eq!((bad.mismatches[0].dest_uid, bad.mismatches[0].reason.as_str()), (5, "missing at the destination"));
+    assert_eq!(
+        (bad.mismatches[0].dest_uid, bad.mismatches[0].reason.as_str()),
+        (5, "missing at the destination")
+    );
 }
