@@ -6,24 +6,32 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use demail_imap::{ConnectOptions, Credentials, Security};
-use demail_move::{Account, Action, CopyOptions, CopyReport, FolderPlan, PlanOptions, Progress};
-use secrecy::SecretString;
+use demail_move::presets::{self, Preset};
+use demail_move::{
+    Account, Action, CopyOptions, CopyReport, FolderPlan, PlanOptions, Progress, VerifyReport,
+};
+use secrecy::{ExposeSecret, SecretString};
 
 /// Copy every message of one mailbox to another: folders, flags and dates kept; safe to stop
 /// and run again (only what is missing is copied).
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Passwords are never given on the command line: demail reads them from \
     --from-password-file / --to-password-file, else from $DEMAIL_FROM_PASSWORD / \
-    $DEMAIL_TO_PASSWORD, else asks for them. Many providers (Gmail, Outlook, Yahoo…) need an \
-    \"app password\" created in the account's security settings.\n\n\
-    Example: demail migrate --from imaps://alice%40gmail.com@imap.gmail.com --to imaps://alice@mail.example.org")]
+    $DEMAIL_TO_PASSWORD, else asks for them. Many providers (Gmail, Yahoo…) need an \
+    \"app password\" created in the account's security settings; Outlook.com needs an OAuth 2.0 \
+    token (--oauth-token-file).\n\n\
+    For Gmail, Outlook.com/Hotmail/Live, Yahoo, Orange, Free, SFR and La Poste an address is \
+    enough: demail knows their servers.\n\n\
+    Examples:\n  demail migrate --from alice@gmail.com --to imaps://alice@mail.example.org\n  \
+    demail migrate --from imaps://alice%40example.net@imap.example.net --to imaps://alice@mail.example.org --verify")]
 pub struct MigrateArgs {
-    /// Account to copy from: imaps://user@host[:port] (TLS, port 993) or imap://user@host[:port]
-    /// (STARTTLS, port 143). Write an @ inside the user name as %40.
-    #[arg(long, value_name = "URL")]
+    /// Account to copy from: an address of a known provider (alice@gmail.com), or
+    /// imaps://user@host[:port] (TLS, port 993) or imap://user@host[:port] (STARTTLS, port 143).
+    /// Write an @ inside the user name as %40.
+    #[arg(long, value_name = "ADDRESS|URL")]
     pub from: String,
-    /// Account to copy to, in the same form as --from.
-    #[arg(long, value_name = "URL")]
+    /// Account to copy to, in the same forms as --from.
+    #[arg(long, value_name = "ADDRESS|URL")]
     pub to: String,
     /// File holding the source password (first line).
     #[arg(long, value_name = "PATH")]
@@ -31,6 +39,17 @@ pub struct MigrateArgs {
     /// File holding the destination password (first line).
     #[arg(long, value_name = "PATH")]
     pub to_password_file: Option<PathBuf>,
+    /// File holding an OAuth 2.0 access token for the source (first line); demail then logs in
+    /// with OAUTHBEARER or XOAUTH2 instead of a password.
+    #[arg(long, value_name = "PATH", visible_alias = "from-oauth-token-file")]
+    pub oauth_token_file: Option<PathBuf>,
+    /// File holding an OAuth 2.0 access token for the destination.
+    #[arg(long, value_name = "PATH")]
+    pub to_oauth_token_file: Option<PathBuf>,
+    /// After copying, read every copied message again on both sides and compare sizes and
+    /// hashes; any difference is reported and makes the exit code 1.
+    #[arg(long)]
+    pub verify: bool,
     /// Only show what would be copied where; change nothing.
     #[arg(long)]
     pub plan: bool,
@@ -60,12 +79,35 @@ pub struct MigrateArgs {
 /// Runs `demail migrate`. Exit code 0 when every source message is accounted for and none
 /// failed, 1 otherwise.
 pub async fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
-    let source =
-        account(&args.from, args.insecure, args.from_password_file.as_deref(), "DEMAIL_FROM_PASSWORD")
-            .context("source account (--from)")?;
-    let destination =
-        account(&args.to, args.insecure, args.to_password_file.as_deref(), "DEMAIL_TO_PASSWORD")
-            .context("destination account (--to)")?;
+    let lang = user_language();
+    let from = Secret {
+        password_file: args.from_password_file.as_deref(),
+        token_file: args.oauth_token_file.as_deref(),
+        env: "DEMAIL_FROM_PASSWORD",
+    };
+    let (source, source_preset) =
+        account(&args.from, args.insecure, &from, &lang).context("source account (--from)")?;
+    let to = Secret {
+        password_file: args.to_password_file.as_deref(),
+        token_file: args.to_oauth_token_file.as_deref(),
+        env: "DEMAIL_TO_PASSWORD",
+    };
+    let (destination, destination_preset) =
+        account(&args.to, args.insecure, &to, &lang).context("destination account (--to)")?;
+    // A refused login gets the provider's own advice (app password, OAuth token…).
+    let login_help = |e: demail_move::MoveError| -> anyhow::Error {
+        use demail_imap::Error as E;
+        use demail_move::MoveError as M;
+        let preset = match &e {
+            M::Source(E::AuthenticationFailed(_) | E::OAuthUnavailable) => source_preset.as_ref(),
+            M::Destination(E::AuthenticationFailed(_) | E::OAuthUnavailable) => destination_preset.as_ref(),
+            _ => None,
+        };
+        match preset {
+            Some(p) => anyhow::Error::new(e).context(format!("{}: {}", p.name, help(p, &lang))),
+            None => anyhow::Error::new(e),
+        }
+    };
     let plan_options = PlanOptions {
         include_junk: args.include_junk,
         include_trash: args.include_trash,
@@ -74,7 +116,7 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
     };
 
     if args.plan {
-        let plan = demail_move::plan(&source, &destination, &plan_options).await?;
+        let plan = demail_move::plan(&source, &destination, &plan_options).await.map_err(login_help)?;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&plan)?);
         } else {
@@ -90,23 +132,98 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
     let result = demail_move::run(&source, &destination, &state, &options, Some(&tx)).await;
     drop(tx);
     let _ = display.await;
-    let report = result.with_context(|| {
+    let report = result.map_err(login_help).with_context(|| {
         format!(
             "the copy stopped; what was copied is remembered in {}: run the same command again to continue",
             state.display()
         )
     })?;
+    let verification = if args.verify {
+        if !args.json {
+            eprintln!("Verifying: reading every copied message again on both sides…");
+        }
+        Some(demail_move::verify(&source, &destination, &state, &options).await.context("verification")?)
+    } else {
+        None
+    };
 
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let out = serde_json::json!({ "report": &report, "verification": &verification });
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print_report(&report);
+        print_report(&report, &lang);
+        if let Some(v) = &verification {
+            print_verification(v);
+        }
     }
-    Ok(if report.is_complete() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let verified = verification.as_ref().is_none_or(VerifyReport::is_ok);
+    Ok(if report.is_complete() && verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Parses `imaps://user@host[:port]` and finds the password.
-fn account(url: &str, insecure: bool, password_file: Option<&Path>, env: &str) -> anyhow::Result<Account> {
+/// Where an account's secret comes from.
+struct Secret<'a> {
+    password_file: Option<&'a Path>,
+    token_file: Option<&'a Path>,
+    env: &'a str,
+}
+
+/// `fr` when the user's locale is French, `en` otherwise.
+fn user_language() -> String {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+        .filter(|v| v.starts_with("fr"))
+        .map_or_else(|| "en".to_string(), |_| "fr".to_string())
+}
+
+fn help<'p>(preset: &'p Preset, lang: &str) -> &'p str {
+    if lang == "fr" { &preset.password_help_fr } else { &preset.password_help_en }
+}
+
+/// Parses `imaps://user@host[:port]`, or an address of a provider demail knows, and finds the
+/// password or token.
+fn account(
+    text: &str,
+    insecure: bool,
+    secret: &Secret<'_>,
+    lang: &str,
+) -> anyhow::Result<(Account, Option<Preset>)> {
+    let (user, mut options, preset) = if text.contains("://") {
+        let (user, options) = parse_url(text, secret.env)?;
+        (user, options, None)
+    } else {
+        let preset = presets::for_address(text, &[]).with_context(|| {
+            format!(
+                "demail does not know the mail server of {text:?}: give it as imaps://user@server \
+                 (your provider's help pages name its IMAP server)"
+            )
+        })?;
+        if !preset.verified {
+            eprintln!(
+                "{}: using {}:{} (from {}, not checked by demail)",
+                preset.name, preset.host, preset.port, preset.source_url
+            );
+        }
+        let options = ConnectOptions::new(preset.host.clone(), preset.port, preset.security);
+        (text.trim().to_string(), options, Some(preset))
+    };
+    options.insecure = insecure;
+    let credentials = match secret.token_file {
+        Some(path) => Credentials::oauth2(user, read_first_line(path, "token")?),
+        None => {
+            if let Some(p) = preset.as_ref().filter(|p| p.oauth_only) {
+                bail!("{}: {}", p.name, help(p, lang));
+            }
+            let password = password(&user, &options.host, secret.password_file, secret.env)?;
+            Credentials::password(user, password)
+        }
+    };
+    Ok((Account { options, credentials }, preset))
+}
+
+/// `imaps://user@host[:port]` → user name and connection options.
+fn parse_url(url: &str, env: &str) -> anyhow::Result<(String, ConnectOptions)> {
     let parsed =
         url::Url::parse(url).with_context(|| format!("{url:?} is not an address like imaps://user@host"))?;
     let (security, default_port) = match parsed.scheme() {
@@ -123,19 +240,26 @@ fn account(url: &str, insecure: bool, password_file: Option<&Path>, env: &str) -
     }
     let host = parsed.host_str().context("the address has no server name")?.to_string();
     let port = parsed.port().unwrap_or(default_port);
-    let password = password(&user, &host, password_file, env)?;
-    let mut options = ConnectOptions::new(host, port, security);
-    options.insecure = insecure;
-    Ok(Account { options, credentials: Credentials { user, password } })
+    Ok((user, ConnectOptions::new(host, port, security)))
+}
+
+/// The first line of a secret file, wrapped at once.
+fn read_first_line(path: &Path, what: &str) -> anyhow::Result<SecretString> {
+    let text = SecretString::from(
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the {what} file {}", path.display()))?,
+    );
+    let line = text.expose_secret().lines().next().unwrap_or_default().trim_end_matches('\r').to_string();
+    if line.is_empty() {
+        bail!("the {what} file {} is empty", path.display());
+    }
+    Ok(SecretString::from(line))
 }
 
 /// Password from the file, else the environment variable, else a prompt on the terminal.
 fn password(user: &str, host: &str, file: Option<&Path>, env: &str) -> anyhow::Result<SecretString> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the password file {}", path.display()))?;
-        let line = text.lines().next().unwrap_or_default().to_string();
-        return Ok(SecretString::from(line));
+        return read_first_line(path, "password");
     }
     if let Ok(value) = std::env::var(env) {
         return Ok(SecretString::from(value));
@@ -243,7 +367,36 @@ fn print_plan(plan: &FolderPlan) {
     }
 }
 
-fn print_report(report: &CopyReport) {
+fn print_verification(v: &VerifyReport) {
+    let mut out = std::io::stdout().lock();
+    for m in &v.mismatches {
+        let _ = writeln!(
+            out,
+            "  verification: {} message {} (destination {}): {}",
+            m.folder, m.source_uid, m.dest_uid, m.reason
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Verification: {} identical, {} different{}",
+        v.identical,
+        v.mismatches.len(),
+        if v.not_checked > 0 {
+            format!(", {} not checked (the destination does not tell new message numbers)", v.not_checked)
+        } else {
+            String::new()
+        }
+    );
+    if !v.is_ok() {
+        let _ = writeln!(
+            out,
+            "Some copies differ from the original: run the same command again (without --verify) to copy \
+             missing messages; the originals are untouched at the source."
+        );
+    }
+}
+
+fn print_report(report: &CopyReport, lang: &str) {
     let mut out = std::io::stdout().lock();
     for f in &report.folders {
         let _ = writeln!(
@@ -264,10 +417,13 @@ fn print_report(report: &CopyReport) {
         }
     }
     if let Some(why) = &report.stopped {
-        let _ = writeln!(
-            out,
-            "Stopped early: {why}. Free some space at the destination, then run the same command again."
-        );
+        let _ = match &report.space {
+            Some(space) => writeln!(out, "Stopped early: {why}.\n{}", space.explain(lang)),
+            None => writeln!(
+                out,
+                "Stopped early: {why}. Free some space at the destination, then run the same command again."
+            ),
+        };
     }
     let t = report.totals();
     let _ = writeln!(
@@ -281,20 +437,47 @@ fn print_report(report: &CopyReport) {
 mod tests {
     use super::*;
 
+    fn no_secret() -> Secret<'static> {
+        Secret { password_file: None, token_file: None, env: "DEMAIL_TEST_UNSET_PW_VAR" }
+    }
+
     #[test]
     fn parses_an_imaps_address_with_an_encoded_at_sign() {
-        let a = account("imaps://alice%40gmail.com@imap.gmail.com", false, None, "DEMAIL_TEST_UNSET_PW_VAR")
-            .map(|a| (a.credentials.user, a.options.host, a.options.port, a.options.security));
-        // No password source and no terminal in tests: the only failure allowed is the password.
-        match a {
-            Ok(v) => assert_eq!(v, ("alice@gmail.com".into(), "imap.gmail.com".into(), 993, Security::Tls)),
-            Err(e) => assert!(format!("{e}").contains("no password"), "{e}"),
-        }
+        let (user, options) = parse_url("imaps://alice%40gmail.com@imap.gmail.com", "X").expect("parse");
+        assert_eq!(
+            (user.as_str(), options.host.as_str(), options.port, options.security),
+            ("alice@gmail.com", "imap.gmail.com", 993, Security::Tls)
+        );
+        let (_, options) = parse_url("imap://bob@mail.example.org:1143", "X").expect("parse");
+        assert_eq!((options.port, options.security), (1143, Security::StartTls));
     }
 
     #[test]
     fn refuses_a_password_in_the_address() {
-        let err = account("imaps://alice:secret@host", false, None, "X").err().map(|e| e.to_string());
+        let err =
+            account("imaps://alice:secret@host", false, &no_secret(), "en").err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("never put a password")));
+    }
+
+    #[test]
+    fn a_bare_address_of_a_known_provider_uses_its_preset_and_a_token_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let token = dir.path().join("token");
+        std::fs::write(&token, "ya29.secret-token\n").expect("write");
+        let secret = Secret { token_file: Some(&token), ..no_secret() };
+        let (a, preset) = account("alice@gmail.com", false, &secret, "en").expect("account");
+        assert_eq!((a.options.host.as_str(), a.options.port), ("imap.gmail.com", 993));
+        assert_eq!(a.credentials.method, demail_imap::AuthMethod::OAuth2);
+        assert_eq!(a.credentials.password.expose_secret(), "ya29.secret-token");
+        assert!(!format!("{a:?}").contains("secret-token"));
+        assert_eq!(preset.map(|p| p.id), Some("gmail".into()));
+    }
+
+    #[test]
+    fn outlook_without_a_token_says_how_to_log_in_and_an_unknown_domain_asks_for_the_server() {
+        let err = account("bob@hotmail.fr", false, &no_secret(), "fr").err().map(|e| e.to_string());
+        assert!(err.as_deref().is_some_and(|e| e.contains("--oauth-token-file")), "{err:?}");
+        let err = account("bob@example.org", false, &no_secret(), "en").err().map(|e| e.to_string());
+        assert!(err.as_deref().is_some_and(|e| e.contains("imaps://")), "{err:?}");
     }
 }

@@ -147,6 +147,11 @@ pub enum Untagged {
         mailbox: Vec<u8>,
         items: Vec<(String, u64)>,
     },
+    /// `QUOTA root (resource usage limit …)` (RFC 9208).
+    Quota {
+        root: String,
+        resources: Vec<(String, u64, u64)>,
+    },
     Exists(u32),
     Recent(u32),
     Expunge(u32),
@@ -521,6 +526,23 @@ impl<'a> Scanner<'a> {
                 }
                 Ok(Untagged::Status { mailbox, items })
             }
+            b"QUOTA" => {
+                self.space()?;
+                let root = self.value(0)?.bytes().ok_or_else(|| proto("bad quota root"))?;
+                self.skip_spaces();
+                let Value::List(list) = self.value(0)? else {
+                    return Err(proto("QUOTA data is not a list"));
+                };
+                let mut resources = Vec::new();
+                let mut it = list.into_iter();
+                while let (Some(Value::Atom(name)), Some(Value::Atom(usage)), Some(Value::Atom(limit))) =
+                    (it.next(), it.next(), it.next())
+                {
+                    let n = |v: &[u8]| parse_u64(v).ok_or_else(|| proto("bad QUOTA number"));
+                    resources.push((lossy(&name).to_ascii_uppercase(), n(&usage)?, n(&limit)?));
+                }
+                Ok(Untagged::Quota { root: lossy(&root), resources })
+            }
             other => Ok(Untagged::Other(lossy(other))),
         }
     }
@@ -700,6 +722,15 @@ mod tests {
             r,
             Response::Untagged(Untagged::Condition { code: Some(Code::HighestModSeq(715194045007)), .. })
         ));
+        let q = parse(raw("* QUOTA \"User quota\" (STORAGE 10 512 MESSAGE 3 100)", &[]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            q,
+            Response::Untagged(Untagged::Quota {
+                root: "User quota".into(),
+                resources: vec![("STORAGE".into(), 10, 512), ("MESSAGE".into(), 3, 100)],
+            })
+        );
         let r = parse(raw("A1 NO [OVERQUOTA] Quota exceeded (mailbox for user is full)", &[]))
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(

@@ -19,6 +19,10 @@ pub enum Error {
         "the server refused the login ({0}); check the address and password — many providers require an app password"
     )]
     AuthenticationFailed(String),
+    #[error(
+        "the server offers no OAuth 2.0 login (OAUTHBEARER or XOAUTH2); use a password or an app password instead of a token"
+    )]
+    OAuthUnavailable,
     #[error("the server refuses passwords on an unencrypted connection; connect with TLS")]
     LoginDisabled,
     #[error("the server refused {command}: {text}")]

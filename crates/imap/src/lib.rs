@@ -27,8 +27,8 @@ pub mod testing;
 pub use codec::Code;
 pub use error::Error;
 pub use session::{
-    AppendRequest, Appended, AppendedUid, BudgetPermit, ByteBudget, ConnectOptions, Credentials,
-    FetchedMessage, Mailbox, MailboxStatus, Refusal, Security, Selected, Session, SpecialUse,
+    AppendRequest, Appended, AppendedUid, AuthMethod, BudgetPermit, ByteBudget, ConnectOptions, Credentials,
+    FetchedMessage, Mailbox, MailboxStatus, QuotaResource, Refusal, Security, Selected, Session, SpecialUse,
 };
 
 /// Formats UIDs as a compact IMAP sequence set (`1:3,7`); sorts and removes duplicates.

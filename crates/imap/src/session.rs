@@ -55,17 +55,55 @@ impl ConnectOptions {
     }
 }
 
-/// A user name and password. The password never appears in `Debug` output.
+/// A user name and a secret: a password, or an OAuth 2.0 access token. The secret never
+/// appears in `Debug` output.
 #[derive(Clone)]
 pub struct Credentials {
     pub user: String,
+    /// The password, or the access token when `method` is [`AuthMethod::OAuth2`].
     pub password: SecretString,
+    pub method: AuthMethod,
+}
+
+/// What kind of secret [`Credentials`] hold, hence how to log in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// AUTHENTICATE PLAIN where offered, LOGIN otherwise.
+    #[default]
+    Password,
+    /// An OAuth 2.0 bearer token: OAUTHBEARER (RFC 7628) where offered, else XOAUTH2.
+    OAuth2,
+}
+
+impl Credentials {
+    /// A user name and password.
+    pub fn password(user: impl Into<String>, password: SecretString) -> Credentials {
+        Credentials { user: user.into(), password, method: AuthMethod::Password }
+    }
+
+    /// A user name and OAuth 2.0 access token.
+    pub fn oauth2(user: impl Into<String>, token: SecretString) -> Credentials {
+        Credentials { user: user.into(), password: token, method: AuthMethod::OAuth2 }
+    }
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials").field("user", &self.user).field("password", &"[REDACTED]").finish()
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"[REDACTED]")
+            .field("method", &self.method)
+            .finish()
     }
+}
+
+/// One resource of a quota root (RFC 9208): `STORAGE` is counted in KiB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaResource {
+    pub root: String,
+    pub resource: String,
+    pub usage: u64,
+    pub limit: u64,
 }
 
 /// A folder's role announced by SPECIAL-USE (RFC 6154) attributes.
@@ -254,6 +292,8 @@ pub struct Session {
     tag: u32,
     capabilities: Vec<String>,
     timeout: Duration,
+    host: String,
+    port: u16,
 }
 
 impl fmt::Debug for Session {
@@ -292,6 +332,8 @@ impl Session {
             tag: 0,
             capabilities: Vec::new(),
             timeout: opts.timeout,
+            host: opts.host.clone(),
+            port: opts.port,
         };
         if opts.security != Security::StartTls {
             match session.read().await? {
@@ -337,8 +379,21 @@ impl Session {
         Ok(())
     }
 
-    /// Logs in with AUTHENTICATE PLAIN where offered, LOGIN otherwise.
+    /// Logs in with AUTHENTICATE PLAIN where offered, LOGIN otherwise; with OAUTHBEARER or
+    /// XOAUTH2 for an OAuth 2.0 token.
     pub async fn login(&mut self, credentials: &Credentials) -> Result<(), Error> {
+        if credentials.method == AuthMethod::OAuth2 {
+            let done = match self.authenticate_oauth2(credentials).await {
+                Ok(done) => done,
+                Err(Error::Refused { text, .. }) => return Err(Error::AuthenticationFailed(text)),
+                Err(e) => return Err(e),
+            };
+            match done.code {
+                Some(Code::Capability(c)) => self.set_capabilities(c),
+                _ => self.refresh_capabilities().await?,
+            }
+            return Ok(());
+        }
         let plain = self.has("AUTH=PLAIN");
         if self.has("LOGINDISABLED") && !plain {
             return Err(Error::LoginDisabled);
@@ -710,9 +765,51 @@ impl Session {
         Ok(())
     }
 
+    /// Permanently removes the messages marked `\\Deleted` in the selected mailbox.
+    pub async fn expunge(&mut self) -> Result<(), Error> {
+        self.run(b"EXPUNGE", "EXPUNGE").await?;
+        Ok(())
+    }
+
+    /// Usage and limits of the quota roots of a mailbox (`GETQUOTAROOT`, RFC 9208); empty when
+    /// the server has no QUOTA capability or sets no limit.
+    pub async fn quota_root(&mut self, wire_name: &[u8]) -> Result<Vec<QuotaResource>, Error> {
+        if !self.has("QUOTA") {
+            return Ok(Vec::new());
+        }
+        let mut cmd = b"GETQUOTAROOT ".to_vec();
+        cmd.extend_from_slice(&self.mailbox_arg(wire_name)?);
+        let done = self.run(&cmd, "GETQUOTAROOT").await?;
+        Ok(done
+            .untagged
+            .into_iter()
+            .filter_map(|u| match u {
+                Untagged::Quota { root, resources } => Some(
+                    resources
+                        .into_iter()
+                        .map(move |(resource, usage, limit)| QuotaResource {
+                            root: root.clone(),
+                            resource,
+                            usage,
+                            limit,
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => None,
+            })
+            .flatten()
+            .collect())
+    }
+
     /// Says goodbye; errors are ignored (the connection is going away anyway).
     pub async fn logout(mut self) {
         let _ = self.run(b"LOGOUT", "LOGOUT").await;
+    }
+
+    /// Replaces the announced capabilities (tests of servers that lack one).
+    #[cfg(feature = "test-support")]
+    pub fn set_capabilities_for_test(&mut self, caps: Vec<String>) {
+        self.set_capabilities(caps);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -794,6 +891,72 @@ impl Session {
         self.complete(&tag, "AUTHENTICATE").await
     }
 
+    /// AUTHENTICATE OAUTHBEARER (RFC 7628) or XOAUTH2 with the initial response. On a refused
+    /// token the server sends a challenge (an error report) that must be answered before it
+    /// says NO.
+    async fn authenticate_oauth2(&mut self, credentials: &Credentials) -> Result<Completed, Error> {
+        let mechanism = if self.has("AUTH=OAUTHBEARER") {
+            OAuthMechanism::OAuthBearer
+        } else if self.has("AUTH=XOAUTH2") {
+            OAuthMechanism::XOAuth2
+        } else {
+            return Err(Error::OAuthUnavailable);
+        };
+        let payload = oauth2_initial_response(mechanism, credentials, &self.host, self.port);
+        let name: &[u8] = match mechanism {
+            OAuthMechanism::OAuthBearer => b"AUTHENTICATE OAUTHBEARER",
+            OAuthMechanism::XOAuth2 => b"AUTHENTICATE XOAUTH2",
+        };
+        let mut cmd = name.to_vec();
+        let tag = if self.has("SASL-IR") {
+            cmd.push(b' ');
+            cmd.extend_from_slice(payload.expose_secret().as_bytes());
+            self.send(&cmd).await?
+        } else {
+            let tag = self.send(&cmd).await?;
+            self.wait_continuation(&tag).await?;
+            self.writer.write_all(payload.expose_secret().as_bytes()).await?;
+            self.writer.write_all(b"\r\n").await?;
+            self.writer.flush().await?;
+            tag
+        };
+        drop(cmd);
+        loop {
+            match self.read().await? {
+                Response::Continuation(_) => {
+                    // The error challenge: answer with the dummy response (%x01 for
+                    // OAUTHBEARER, empty for XOAUTH2) so that the server finishes with NO.
+                    let answer: &[u8] = match mechanism {
+                        OAuthMechanism::OAuthBearer => b"AQ==\r\n",
+                        OAuthMechanism::XOAuth2 => b"\r\n",
+                    };
+                    self.writer.write_all(answer).await?;
+                    self.writer.flush().await?;
+                }
+                Response::Tagged { tag: t, status, code, text } if t == tag => {
+                    if status != Status::Ok {
+                        return Err(Error::Refused { command: "AUTHENTICATE".into(), code, text });
+                    }
+                    return Ok(Completed { untagged: Vec::new(), code });
+                }
+                Response::Untagged(Untagged::Capability(c)) => self.set_capabilities(c),
+                _ => {}
+            }
+        }
+    }
+
+    async fn wait_continuation(&mut self, tag: &str) -> Result<(), Error> {
+        loop {
+            match self.read().await? {
+                Response::Continuation(_) => return Ok(()),
+                Response::Tagged { tag: t, code, text, .. } if t == tag => {
+                    return Err(Error::Refused { command: "AUTHENTICATE".into(), code, text });
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// One APPEND with a synchronising literal (servers without LITERAL+).
     async fn append_one(
         &mut self,
@@ -847,6 +1010,31 @@ impl Session {
 struct Completed {
     untagged: Vec<Untagged>,
     code: Option<Code>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OAuthMechanism {
+    OAuthBearer,
+    XOAuth2,
+}
+
+/// The base64 initial client response of OAUTHBEARER (RFC 7628 §3.1, with the GS2 header
+/// `n,a=<user>,` where `,` and `=` are escaped) or of XOAUTH2 (Google's format).
+fn oauth2_initial_response(
+    mechanism: OAuthMechanism,
+    credentials: &Credentials,
+    host: &str,
+    port: u16,
+) -> SecretString {
+    let token = credentials.password.expose_secret();
+    let raw = match mechanism {
+        OAuthMechanism::OAuthBearer => {
+            let user = credentials.user.replace('=', "=3D").replace(',', "=2C");
+            format!("n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01")
+        }
+        OAuthMechanism::XOAuth2 => format!("user={}\x01auth=Bearer {token}\x01\x01", credentials.user),
+    };
+    SecretString::from(base64::engine::general_purpose::STANDARD.encode(raw))
 }
 
 async fn read_with_timeout<R: AsyncRead + Unpin>(
@@ -998,10 +1186,26 @@ mod tests {
 
     #[test]
     fn credentials_debug_hides_the_password() {
-        let c = Credentials { user: "alice".into(), password: SecretString::from("hunter2".to_string()) };
+        let c = Credentials::password("alice", SecretString::from("hunter2".to_string()));
         let shown = format!("{c:?}");
         assert!(shown.contains("alice"));
         assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn oauth_initial_responses_follow_rfc_7628_and_xoauth2() {
+        use base64::Engine as _;
+        let c = Credentials::oauth2("a,b=c@example.org", SecretString::from("tok".to_string()));
+        let decode = |m| {
+            let s = oauth2_initial_response(m, &c, "imap.example.org", 993);
+            base64::engine::general_purpose::STANDARD.decode(s.expose_secret()).unwrap_or_default()
+        };
+        assert_eq!(
+            decode(OAuthMechanism::OAuthBearer),
+            b"n,a=a=2Cb=3Dc@example.org,\x01host=imap.example.org\x01port=993\x01auth=Bearer tok\x01\x01"
+        );
+        assert_eq!(decode(OAuthMechanism::XOAuth2), b"user=a,b=c@example.org\x01auth=Bearer tok\x01\x01");
+        assert!(!format!("{c:?}").contains("tok"));
     }
 
     #[test]

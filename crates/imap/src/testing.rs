@@ -135,7 +135,7 @@ impl Dovecot {
 
     /// Credentials of a test account.
     pub fn credentials(&self, user: &str) -> Credentials {
-        Credentials { user: user.to_string(), password: SecretString::from(format!("pw-{user}")) }
+        Credentials::password(user, SecretString::from(format!("pw-{user}")))
     }
 
     /// Connection options for this server (self-signed certificate accepted).
@@ -245,7 +245,9 @@ ssl = yes
 ssl_cert = <{r}/cert.pem
 ssl_key = <{r}/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+# xoauth2/oauthbearer: passwd-file checks the bearer token as the password, enough to test
+# the SASL exchange without an OAuth server.
+auth_mechanisms = plain login xoauth2 oauthbearer
 mail_location = maildir:{r}/mail/%u
 mail_fsync = optimized
 default_internal_user = {internal}

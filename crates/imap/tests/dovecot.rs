@@ -165,3 +165,45 @@ async fn a_message_with_nul_bytes_goes_through_binary_unchanged() {
     assert_eq!(fetched.len(), 1);
     assert_eq!(fetched[0].body.as_deref(), Some(&body[..]));
 }
+
+/// The harness checks a bearer token like a password (passwd-file), so a real SASL exchange
+/// with Dovecot proves the encoding: OAUTHBEARER first, XOAUTH2 when it is the only one.
+#[tokio::test]
+async fn logs_in_with_an_oauth2_token_and_reports_a_refused_one() {
+    let server = dovecot();
+    let mut s = Session::connect(&server.options(Security::StartTls)).await.expect("connect");
+    assert!(s.has("AUTH=OAUTHBEARER") && s.has("AUTH=XOAUTH2"), "{:?}", s.capabilities());
+    let good = demail_imap::Credentials::oauth2("alice", "pw-alice".to_string().into());
+    s.login(&good).await.unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+    assert!(s.select(b"INBOX", true).await.is_ok());
+    s.logout().await;
+
+    let mut s = Session::connect(&server.options(Security::StartTls)).await.expect("connect");
+    let bad = demail_imap::Credentials::oauth2("alice", "expired-token".to_string().into());
+    let err = tokio::time::timeout(std::time::Duration::from_secs(10), s.login(&bad)).await;
+    assert!(matches!(err, Ok(Err(Error::AuthenticationFailed(_)))), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_oauth2_token_for_a_server_without_oauth_is_a_clear_error() {
+    let server = dovecot();
+    let mut s = Session::connect(&server.options(Security::Plaintext)).await.expect("connect");
+    // Before STARTTLS-less login Dovecot announces its mechanisms; pretend it offered none.
+    let caps: Vec<String> = s.capabilities().iter().filter(|c| !c.contains("OAUTH")).cloned().collect();
+    s.set_capabilities_for_test(caps);
+    let token = demail_imap::Credentials::oauth2("alice", "pw-alice".to_string().into());
+    let err = s.login(&token).await.err();
+    assert!(matches!(err, Some(Error::OAuthUnavailable)), "{err:?}");
+    assert!(err.is_some_and(|e| e.to_string().contains("app password")));
+}
+
+#[tokio::test]
+async fn getquotaroot_gives_usage_and_limit_in_kib() {
+    let server =
+        Dovecot::start_with(&[demail_imap::testing::User { name: "q".into(), quota_kib: Some(512) }])
+            .unwrap_or_else(|e| panic!("{e}"));
+    let mut s = server.session("q").await.expect("login");
+    let quota = s.quota_root(b"INBOX").await.unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+    let storage = quota.iter().find(|q| q.resource == "STORAGE");
+    assert_eq!(storage.map(|q| (q.usage, q.limit)), Some((0, 512)), "{quota:?}");
+}

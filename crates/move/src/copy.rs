@@ -1,14 +1,15 @@
 //! The copy: per folder, find what is missing at the destination and stream it there.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use demail_imap::{AppendRequest, Appended, ByteBudget, FetchedMessage, Session};
 use tokio::sync::mpsc;
 
 use crate::plan::{Action, FolderMove, FolderPlan};
-use crate::report::{CopyReport, Failure, FolderReport};
-use crate::state::{Landed, State};
+use crate::report::{CopyReport, Failure, FolderReport, SpaceNeeded};
+use crate::state::{Landed, State, Synced};
 use crate::{MoveError, Progress};
 
 /// Identity of a message across folders and servers when UIDs cannot tell: its Message-ID and
@@ -44,6 +45,8 @@ struct Shared<'a> {
     labelled: Mutex<HashSet<Key>>,
     /// Set when the destination refuses a message for lack of space: the run stops.
     full: OnceLock<String>,
+    /// Bytes of the messages left at the source because the destination is full.
+    unsent_bytes: AtomicU64,
     /// Plan indexes of the folders not yet started.
     queue: Mutex<VecDeque<usize>>,
     /// Reports, by plan index.
@@ -69,6 +72,7 @@ pub(crate) async fn copy_plan(
         state: tokio::sync::Mutex::new(state),
         labelled: Mutex::new(HashSet::new()),
         full: OnceLock::new(),
+        unsent_bytes: AtomicU64::new(0),
         queue: Mutex::new(first.into()),
         reports: Mutex::new(vec![None; plan.folders.len()]),
         progress,
@@ -92,8 +96,22 @@ pub(crate) async fn copy_plan(
         }
     }
     let stopped = shared.full.get().map(|why| format!("the destination is full ({why})"));
+    let mut space = None;
+    if stopped.is_some()
+        && let Some((_, dst)) = pairs.first_mut()
+    {
+        // Best effort: a server without QUOTA, or one that refuses the question, only loses
+        // the "how much is missing" line.
+        let quota = dst.quota_root(b"INBOX").await.unwrap_or_default();
+        let storage = quota.iter().find(|q| q.resource == "STORAGE");
+        space = Some(SpaceNeeded {
+            unsent_bytes: shared.unsent_bytes.load(Ordering::Relaxed),
+            used_kib: storage.map(|q| q.usage),
+            limit_kib: storage.map(|q| q.limit),
+        });
+    }
     let folders = shared.reports.into_inner().unwrap_or_default().into_iter().flatten().collect();
-    Ok(CopyReport { folders, stopped })
+    Ok(CopyReport { folders, stopped, space })
 }
 
 /// Handles the plan's folder `i` and files its report.
@@ -107,7 +125,10 @@ async fn one_folder(
     let folder = &shared.plan.folders[i];
     let report = match (folder.action, shared.full.get()) {
         (Action::Skip(_), _) => skipped_folder(src, folder).await?,
-        (_, Some(why)) => not_attempted(src, folder, &format!("the destination is full ({why})")).await?,
+        (_, Some(why)) => {
+            not_attempted(src, folder, &format!("the destination is full ({why})"), &shared.unsent_bytes)
+                .await?
+        }
         (Action::Copy | Action::ArchiveUnlabelled, None) => {
             copy_folder(src, dst, shared, folder, budget).await?
         }
@@ -124,9 +145,11 @@ async fn not_attempted(
     src: &mut Session,
     folder: &FolderMove,
     reason: &str,
+    unsent_bytes: &AtomicU64,
 ) -> Result<FolderReport, MoveError> {
     let selected = src.select(&folder.source_wire, true).await.map_err(MoveError::Source)?;
     let listing = list(src, selected.exists, false).await.map_err(MoveError::Source)?;
+    unsent_bytes.fetch_add(listing.iter().map(|m| m.size).sum(), Ordering::Relaxed);
     Ok(FolderReport {
         source: folder.source.clone(),
         destination: folder.destination.clone(),
@@ -185,6 +208,78 @@ async fn copy_folder(
         flags_updated: 0,
     };
     let selected = src.select(&folder.source_wire, true).await.map_err(MoveError::Source)?;
+    // With CONDSTORE, a folder copied completely before and unchanged since needs no listing:
+    // only flags changed since then are read and applied.
+    let condstore = match (selected.uidnext, selected.highest_modseq) {
+        (Some(uidnext), Some(highest_modseq)) if !gmail && folder.action == Action::Copy => Some(Synced {
+            source_uidvalidity: selected.uidvalidity,
+            dest_uidvalidity: 0,
+            uidnext,
+            highest_modseq,
+            messages: selected.exists,
+        }),
+        _ => None,
+    };
+    // (Read into a variable first: a lock guard in an `if let` chain would live through its body.)
+    let before = match condstore {
+        Some(_) if !folder.create => {
+            shared.state.lock().await.synced(&folder.source_wire, &folder.destination_wire).await?
+        }
+        _ => None,
+    };
+    if let (Some(now), Some(before)) = (condstore, before)
+        && (before.source_uidvalidity, before.uidnext, before.messages)
+            == (now.source_uidvalidity, now.uidnext, now.messages)
+    {
+        let dest = dst.select(&folder.destination_wire, false).await.map_err(MoveError::Destination)?;
+        if dest.uidvalidity == before.dest_uidvalidity {
+            report.source_messages = u64::from(selected.exists);
+            report.already_present = report.source_messages;
+            if now.highest_modseq != before.highest_modseq {
+                let landed = shared
+                    .state
+                    .lock()
+                    .await
+                    .landed_uids(
+                        &folder.source_wire,
+                        selected.uidvalidity,
+                        &folder.destination_wire,
+                        dest.uidvalidity,
+                    )
+                    .await?;
+                let items = format!("(UID FLAGS) (CHANGEDSINCE {})", before.highest_modseq);
+                let changed = src.uid_fetch("1:*", &items).await.map_err(MoveError::Source)?;
+                let changed: Vec<Listed> = changed
+                    .into_iter()
+                    .filter_map(|f| {
+                        Some(Listed { uid: f.uid?, size: 0, flags: f.flags.unwrap_or_default(), key: None })
+                    })
+                    .collect();
+                report.flags_updated = match store_flags(dst, &changed, &landed, None).await {
+                    Ok(n) => n,
+                    Err(demail_imap::Error::Refused { .. }) => 0,
+                    Err(e) => return Err(MoveError::Destination(e)),
+                };
+            }
+            let synced = Synced { dest_uidvalidity: dest.uidvalidity, ..now };
+            shared
+                .state
+                .lock()
+                .await
+                .set_synced(&folder.source_wire, &folder.destination_wire, &synced)
+                .await?;
+            send(
+                progress,
+                Progress::FolderStarted {
+                    folder: folder.source.clone(),
+                    messages: report.source_messages,
+                    to_copy: 0,
+                    bytes: 0,
+                },
+            );
+            return Ok(report);
+        }
+    }
     let mut listing = list(src, selected.exists, gmail).await.map_err(MoveError::Source)?;
     report.source_messages = listing.len() as u64;
 
@@ -267,6 +362,7 @@ async fn copy_folder(
         },
     );
     if wanted.is_empty() {
+        mark_synced(shared, folder, &report, condstore, dest.uidvalidity).await?;
         return Ok(report);
     }
 
@@ -341,6 +437,9 @@ async fn copy_folder(
                     Err(refusal) => {
                         if is_quota(&refusal) {
                             let _ = destination_full.set(refusal.text.clone());
+                            shared
+                                .unsent_bytes
+                                .fetch_add(sizes.get(&uid).copied().unwrap_or(0), Ordering::Relaxed);
                         }
                         send(
                             progress,
@@ -370,6 +469,7 @@ async fn copy_folder(
     report.bytes_copied = bytes;
     report.failed = failed;
     let why = destination_full.get().cloned().unwrap_or_default();
+    shared.unsent_bytes.fetch_add(dropped.iter().filter_map(|uid| sizes.get(uid)).sum(), Ordering::Relaxed);
     report.failed.extend(
         dropped
             .into_iter()
@@ -379,7 +479,28 @@ async fn copy_folder(
         uid,
         reason: "the message disappeared from the source during the copy".into(),
     }));
+    mark_synced(shared, folder, &report, condstore, dest.uidvalidity).await?;
     Ok(report)
+}
+
+/// After a folder copied without any failure, remembers where the source stood (CONDSTORE), so
+/// that the next run can skip the folder if nothing changed.
+async fn mark_synced(
+    shared: &Shared<'_>,
+    folder: &FolderMove,
+    report: &FolderReport,
+    condstore: Option<Synced>,
+    dest_uidvalidity: u32,
+) -> Result<(), MoveError> {
+    if let Some(now) = condstore
+        && report.failed.is_empty()
+        && shared.full.get().is_none()
+        && report.is_accounted()
+    {
+        let synced = Synced { dest_uidvalidity, ..now };
+        shared.state.lock().await.set_synced(&folder.source_wire, &folder.destination_wire, &synced).await?;
+    }
+    Ok(())
 }
 
 /// Gives messages copied by an earlier run the flags they have now at the source (read,
@@ -395,15 +516,29 @@ async fn sync_flags(
         .into_iter()
         .filter_map(|f| Some((f.uid?, f.flags.unwrap_or_default())))
         .collect();
+    store_flags(dst, already, landed, Some(&there)).await
+}
+
+/// Gives the destination copies of `messages` the source's flags; with `there` (the
+/// destination's current flags) only those that differ. Returns how many were set.
+async fn store_flags(
+    dst: &mut Session,
+    messages: &[Listed],
+    landed: &HashMap<u32, Option<u32>>,
+    there: Option<&HashMap<u32, Vec<String>>>,
+) -> Result<u64, demail_imap::Error> {
     // Destination UIDs grouped by the flags they should get: one STORE per distinct set.
     let mut wanted: HashMap<Vec<String>, Vec<u32>> = HashMap::new();
-    for m in already {
+    for m in messages {
         let Some(Some(dest_uid)) = landed.get(&m.uid) else { continue };
-        let Some(current) = there.get(dest_uid) else { continue };
         let target = comparable(&m.flags);
-        if target != comparable(current) {
-            wanted.entry(target).or_default().push(*dest_uid);
+        if let Some(there) = there {
+            let Some(current) = there.get(dest_uid) else { continue };
+            if target == comparable(current) {
+                continue;
+            }
         }
+        wanted.entry(target).or_default().push(*dest_uid);
     }
     let mut changed = 0;
     for (flags, uids) in wanted {

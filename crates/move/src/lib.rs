@@ -13,9 +13,11 @@
 mod copy;
 mod error;
 pub mod plan;
+pub mod presets;
 mod progress;
 pub mod report;
 pub mod state;
+mod verify;
 
 use std::path::Path;
 
@@ -25,8 +27,9 @@ use tokio::sync::mpsc;
 pub use error::MoveError;
 pub use plan::{Action, FolderMove, FolderPlan, PlanOptions, SkipReason, build_plan};
 pub use progress::Progress;
-pub use report::{CopyReport, Failure, FolderReport, Totals};
+pub use report::{CopyReport, Failure, FolderReport, SpaceNeeded, Totals};
 pub use state::State;
+pub use verify::{Mismatch, VerifyReport};
 
 /// One side of a migration: where to connect and who to log in as.
 #[derive(Debug, Clone)]
@@ -73,6 +76,25 @@ pub async fn plan(
     src.logout().await;
     dst.logout().await;
     Ok(plan)
+}
+
+/// Reads again, on both sides, every message the state file at `state_path` says was copied
+/// (or found already there), and compares sizes and SHA-256 hashes. Writes nothing.
+pub async fn verify(
+    source: &Account,
+    destination: &Account,
+    state_path: &Path,
+    options: &CopyOptions,
+) -> Result<VerifyReport, MoveError> {
+    let pair = format!("{} -> {}", source.label(), destination.label());
+    let mut state = State::open(state_path, &pair).await?;
+    let mut src = connect(source).await.map_err(MoveError::Source)?;
+    let mut dst = connect(destination).await.map_err(MoveError::Destination)?;
+    let plan = plan_with(&mut src, &mut dst, &options.plan).await?;
+    let report = verify::verify_plan(&plan, &mut src, &mut dst, &mut state, options.byte_budget).await?;
+    src.logout().await;
+    dst.logout().await;
+    Ok(report)
 }
 
 /// Plans and copies everything missing at the destination, recording each message in the

@@ -29,6 +29,18 @@ pub struct Landed {
     pub how: &'static str,
 }
 
+/// A folder pair copied completely, and where the source stood then: if its UIDVALIDITY,
+/// UIDNEXT and message count are unchanged, nothing new arrived and only flags changed since
+/// `highest_modseq` (CONDSTORE, RFC 7162) need a look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Synced {
+    pub source_uidvalidity: u32,
+    pub dest_uidvalidity: u32,
+    pub uidnext: u32,
+    pub highest_modseq: u64,
+    pub messages: u32,
+}
+
 /// An open state file.
 pub struct State {
     conn: SqliteConnection,
@@ -60,6 +72,17 @@ impl State {
                 PRIMARY KEY (source_folder, source_uidvalidity, source_uid, dest_folder)
             )",
             "CREATE INDEX IF NOT EXISTS landed_dest ON landed (dest_folder, dest_uidvalidity)",
+            // A folder pair fully copied, and the source's CONDSTORE position at that moment.
+            "CREATE TABLE IF NOT EXISTS synced (
+                source_folder BLOB NOT NULL,
+                dest_folder BLOB NOT NULL,
+                source_uidvalidity INTEGER NOT NULL,
+                dest_uidvalidity INTEGER NOT NULL,
+                uidnext INTEGER NOT NULL,
+                highest_modseq INTEGER NOT NULL,
+                messages INTEGER NOT NULL,
+                PRIMARY KEY (source_folder, dest_folder)
+            )",
         ] {
             sqlx::query(ddl).execute(&mut conn).await.map_err(err)?;
         }
@@ -161,6 +184,58 @@ impl State {
             .map_err(err)?;
         }
         tx.commit().await.map_err(err)?;
+        Ok(())
+    }
+
+    /// Where the source folder stood (CONDSTORE) when it was last copied completely into
+    /// `dest_folder`, if it was.
+    pub async fn synced(
+        &mut self,
+        source_folder: &[u8],
+        dest_folder: &[u8],
+    ) -> Result<Option<Synced>, MoveError> {
+        let row = sqlx::query(
+            "SELECT source_uidvalidity, dest_uidvalidity, uidnext, highest_modseq, messages FROM synced
+             WHERE source_folder = ? AND dest_folder = ?",
+        )
+        .bind(source_folder)
+        .bind(dest_folder)
+        .fetch_optional(&mut self.conn)
+        .await
+        .map_err(|e| self.error(e))?;
+        let Some(r) = row else { return Ok(None) };
+        let get = |i: usize| r.try_get::<i64, _>(i).map_err(|e| self.error(e));
+        let u32_of = |v: i64| u32::try_from(v).unwrap_or(0);
+        Ok(Some(Synced {
+            source_uidvalidity: u32_of(get(0)?),
+            dest_uidvalidity: u32_of(get(1)?),
+            uidnext: u32_of(get(2)?),
+            highest_modseq: u64::try_from(get(3)?).unwrap_or(0),
+            messages: u32_of(get(4)?),
+        }))
+    }
+
+    /// Remembers that the folder pair is fully copied up to `synced`.
+    pub async fn set_synced(
+        &mut self,
+        source_folder: &[u8],
+        dest_folder: &[u8],
+        synced: &Synced,
+    ) -> Result<(), MoveError> {
+        sqlx::query(
+            "INSERT OR REPLACE INTO synced (source_folder, dest_folder, source_uidvalidity,
+             dest_uidvalidity, uidnext, highest_modseq, messages) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(source_folder)
+        .bind(dest_folder)
+        .bind(i64::from(synced.source_uidvalidity))
+        .bind(i64::from(synced.dest_uidvalidity))
+        .bind(i64::from(synced.uidnext))
+        .bind(i64::try_from(synced.highest_modseq).unwrap_or(i64::MAX))
+        .bind(i64::from(synced.messages))
+        .execute(&mut self.conn)
+        .await
+        .map_err(|e| self.error(e))?;
         Ok(())
     }
 

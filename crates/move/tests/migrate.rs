@@ -185,7 +185,7 @@ async fn child_process_runs_a_migration() {
             o.timeout = Duration::from_secs(30);
             o
         },
-        credentials: demail_imap::Credentials { user: user.into(), password: format!("pw-{user}").into() },
+        credentials: demail_imap::Credentials::password(user, format!("pw-{user}").into()),
     };
     let options = CopyOptions { byte_budget: 256 << 10, ..CopyOptions::default() };
     demail_move::run(&account("alice"), &account("bob"), &state, &options, None).await.expect("child run");
@@ -322,6 +322,15 @@ async fn a_full_destination_stops_the_run_cleanly_and_accounts_for_every_message
     assert!(later.is_accounted());
     assert_eq!((later.copied, later.failed.len()), (0, 3));
     assert!(later.failed.iter().all(|f| f.reason.starts_with("not attempted")));
+    // How much space is missing, from the server's quota (GETQUOTAROOT): what was not sent,
+    // minus what is still free.
+    let space = report.space.expect("space needed");
+    assert_eq!(space.limit_kib, Some(40));
+    let unsent: u64 = (inbox.failed.len() + 3) as u64 * messages[0].body.len() as u64;
+    assert!(space.unsent_bytes.abs_diff(unsent) < 3 * 200, "{space:?} vs {unsent}");
+    let free = (40 - space.used_kib.expect("used")) * 1024;
+    assert_eq!(space.missing_bytes(), Some(space.unsent_bytes.saturating_sub(free).max(1)));
+    assert!(space.explain("fr").contains("Il reste"), "{}", space.explain("fr"));
 }
 
 #[tokio::test]
@@ -396,4 +405,77 @@ async fn a_rerun_brings_flag_changes_to_the_destination() {
         .expect("third run");
     assert_eq!(report.totals().copied, 0);
     assert_eq!(report.folders.iter().map(|f| f.flags_updated).sum::<u64>(), 0);
+}
+
+#[tokio::test]
+async fn a_rerun_of_an_unchanged_folder_uses_condstore_and_still_copies_new_mail() {
+    let server = dovecot();
+    let messages: Vec<Msg> = (0..8).map(|i| Msg::numbered(&format!("c{i}"), 100)).collect();
+    seed(&server, "alice", "INBOX", &messages).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (src, dst) = (account(&server, "alice"), account(&server, "bob"));
+    let options = CopyOptions::default();
+    demail_move::run(&src, &dst, &state_path(&dir), &options, None).await.expect("first run");
+    let pair = format!("{} -> {}", src.label(), dst.label());
+    let synced = demail_move::State::open(&state_path(&dir), &pair)
+        .await
+        .expect("state")
+        .synced(b"INBOX", b"INBOX")
+        .await
+        .expect("read");
+    assert!(synced.is_some_and(|s| s.messages == 8 && s.highest_modseq > 0), "{synced:?}");
+
+    // Unchanged: the folder is skipped on its CONDSTORE position alone.
+    let report = demail_move::run(&src, &dst, &state_path(&dir), &options, None).await.expect("no-op");
+    let inbox = report.folders.iter().find(|f| f.source == "INBOX").expect("INBOX");
+    assert_eq!((inbox.source_messages, inbox.copied, inbox.already_present), (8, 0, 8));
+
+    // A flag change and a new message at the source: the flag comes over, the message too.
+    let mut s = support::connect(&server, "alice").await;
+    s.select(b"INBOX", false).await.expect("select");
+    s.uid_store_flags("4", &["\\Answered".to_string()]).await.expect("store");
+    s.logout().await;
+    seed(&server, "alice", "INBOX", &[Msg::numbered("c-new", 10)]).await;
+    let report = demail_move::run(&src, &dst, &state_path(&dir), &options, None).await.expect("rerun");
+    let inbox = report.folders.iter().find(|f| f.source == "INBOX").expect("INBOX");
+    assert_eq!((inbox.copied, inbox.already_present, inbox.flags_updated), (1, 8, 1), "{inbox:#?}");
+    assert_eq!(snapshot(&server, "bob", "INBOX").await, snapshot(&server, "alice", "INBOX").await);
+
+    // Only a flag change: read through CHANGEDSINCE, applied, nothing copied.
+    let mut s = support::connect(&server, "alice").await;
+    s.select(b"INBOX", false).await.expect("select");
+    s.uid_store_flags("1:2", &["\\Seen".to_string(), "$Later".to_string()]).await.expect("store");
+    s.logout().await;
+    let report = demail_move::run(&src, &dst, &state_path(&dir), &options, None).await.expect("flags");
+    let inbox = report.folders.iter().find(|f| f.source == "INBOX").expect("INBOX");
+    assert_eq!((inbox.copied, inbox.already_present, inbox.flags_updated), (0, 9, 2), "{inbox:#?}");
+    assert_eq!(snapshot(&server, "bob", "INBOX").await, snapshot(&server, "alice", "INBOX").await);
+}
+
+#[tokio::test]
+async fn verify_compares_every_copied_message_and_names_the_ones_that_differ() {
+    let server = dovecot();
+    let messages: Vec<Msg> = (0..12).map(|i| Msg::numbered(&format!("v{i}"), 1000 * i)).collect();
+    seed(&server, "alice", "INBOX", &messages).await;
+    seed(&server, "alice", "Projets/Été", &[big_message()]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (src, dst) = (account(&server, "alice"), account(&server, "bob"));
+    let options = CopyOptions { byte_budget: 1 << 20, ..CopyOptions::default() };
+    demail_move::run(&src, &dst, &state_path(&dir), &options, None).await.expect("run");
+    let ok = demail_move::verify(&src, &dst, &state_path(&dir), &options).await.expect("verify");
+    assert_eq!((ok.identical, ok.not_checked, ok.is_ok()), (13, 0, true), "{ok:#?}");
+
+    // Someone deletes a copy at the destination: verification names it.
+    let mut s = support::connect(&server, "bob").await;
+    s.select(b"INBOX", false).await.expect("select");
+    s.uid_store_flags("5", &["\\Deleted".to_string()]).await.expect("store");
+    s.expunge().await.expect("expunge");
+    s.logout().await;
+    let bad = demail_move::verify(&src, &dst, &state_path(&dir), &options).await.expect("verify");
+    assert_eq!(bad.identical, 12);
+    assert_eq!(bad.mismatches.len(), 1, "{bad:#?}");
+    assert_eq!(
+        (bad.mismatches[0].dest_uid, bad.mismatches[0].reason.as_str()),
+        (5, "missing at the destination")
+    );
 }
