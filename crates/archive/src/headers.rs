@@ -72,9 +72,14 @@ pub fn message_id(message: &[u8]) -> Option<String> {
     MessageParser::new().parse_headers(message)?.message_id().map(str::to_string)
 }
 
+/// mail-parser's date with its own zone kept (its RFC 3339 form is in UTC).
 fn convert(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
     if !d.is_valid() {
         return None;
     }
-    DateTime::parse_from_rfc3339(&d.to_rfc3339()).ok()
+    let sign = if d.tz_before_gmt { -1 } else { 1 };
+    let offset = FixedOffset::east_opt(sign * (i32::from(d.tz_hour) * 3600 + i32::from(d.tz_minute) * 60))?;
+    let date = chrono::NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))?;
+    let time = date.and_hms_opt(u32::from(d.hour), u32::from(d.minute), u32::from(d.second))?;
+    time.and_local_timezone(offset).single()
 }

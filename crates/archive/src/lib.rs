@@ -24,16 +24,15 @@ pub enum ArchiveError {
     Io { path: PathBuf, error: std::io::Error },
     #[error("{path} is not a readable zip file ({error}); download the archive again")]
     Zip { path: PathBuf, error: String },
-    #[error(
-        "{path} is neither an mbox file, a .zip or .tgz archive, a Maildir nor a folder of .eml files"
-    )]
+    #[error("{path} is neither an mbox file, a .zip or .tgz archive, a Maildir nor a folder of .eml files")]
     Unknown { path: PathBuf },
 }
 
 /// The message with every bare LF made CRLF, as IMAP wants it (CRLF already there is kept, so
 /// a message that has only CRLF comes back byte for byte).
 pub fn to_crlf(body: Vec<u8>) -> Vec<u8> {
-    let bare = body.iter().enumerate().filter(|&(i, &c)| c == b'\n' && (i == 0 || body[i - 1] != b'\r')).count();
+    let bare =
+        body.iter().enumerate().filter(|&(i, &c)| c == b'\n' && (i == 0 || body[i - 1] != b'\r')).count();
     if bare == 0 {
         return body;
     }

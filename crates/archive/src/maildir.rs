@@ -69,7 +69,11 @@ fn walk(dir: &Path, prefix: &mut Vec<String>, out: &mut Vec<MaildirFolder>) -> i
         prefix.push(name);
         if is_maildir(&path) {
             let joined = prefix.join("/");
-            let name = if prefix.len() == 1 && joined.eq_ignore_ascii_case("inbox") { "INBOX".into() } else { joined };
+            let name = if prefix.len() == 1 && joined.eq_ignore_ascii_case("inbox") {
+                "INBOX".into()
+            } else {
+                joined
+            };
             out.push(MaildirFolder { name, path: path.clone() });
         }
         walk(&path, prefix, out)?;

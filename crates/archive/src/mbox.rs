@@ -421,11 +421,13 @@ mod tests {
         ];
         let eol = prop_oneof![Just(b"\n".to_vec()), Just(b"\r\n".to_vec())];
         proptest::collection::vec((line, eol), 1..12).prop_map(|lines| {
-            lines.into_iter().flat_map(|(mut l, e)| {
-                l.extend(e);
-                l
-            })
-            .collect()
+            lines
+                .into_iter()
+                .flat_map(|(mut l, e)| {
+                    l.extend(e);
+                    l
+                })
+                .collect()
         })
     }
 

@@ -92,7 +92,8 @@ impl Archive {
         let n = File::open(path).and_then(|mut f| f.read(&mut head)).map_err(err)?;
         let kind = if head[..n].starts_with(b"PK\x03\x04") || name.ends_with(".zip") {
             Kind::Zip
-        } else if head[..n].starts_with(&[0x1f, 0x8b]) || name.ends_with(".tgz") || name.ends_with(".tar.gz") {
+        } else if head[..n].starts_with(&[0x1f, 0x8b]) || name.ends_with(".tgz") || name.ends_with(".tar.gz")
+        {
             Kind::Tgz
         } else if head[..n] == *b"From " || name.ends_with(".mbox") || name.ends_with(".mbx") {
             Kind::Mbox
@@ -108,16 +109,7 @@ impl Archive {
         let counter = Arc::new(AtomicU64::new(0));
         match self.kind {
             Kind::Mbox => {
-                let name = file_name(&self.path);
-                let mut file = File::open(&self.path).map_err(err)?;
-                let fingerprint = head_fingerprint(&mut file).map_err(err)?;
-                let Some(start) = sink.entry(&name, fingerprint) else { return Ok(()) };
-                file.seek(SeekFrom::Start(start)).map_err(err)?;
-                counter.store(start, Ordering::Relaxed);
-                let reader = BufReader::with_capacity(1 << 16, Counting::new(file, counter.clone()));
-                if read_mbox(&name, reader, start, options, &counter, sink).map_err(err)? {
-                    sink.entry_done(&name, fingerprint);
-                }
+                read_mbox_file(&self.path, &file_name(&self.path), options, &counter, sink).map_err(err)?;
             }
             Kind::Zip => self.read_zip(options, &counter, sink)?,
             Kind::Tgz => self.read_tgz(options, &counter, sink)?,
@@ -127,9 +119,15 @@ impl Archive {
         Ok(())
     }
 
-    fn read_zip(&self, options: ReadOptions, counter: &Arc<AtomicU64>, sink: &mut dyn Sink) -> Result<(), ArchiveError> {
+    fn read_zip(
+        &self,
+        options: ReadOptions,
+        counter: &Arc<AtomicU64>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ArchiveError> {
         let err = |e| ArchiveError::Io { path: self.path.clone(), error: e };
-        let zip_err = |e: zip::result::ZipError| ArchiveError::Zip { path: self.path.clone(), error: e.to_string() };
+        let zip_err =
+            |e: zip::result::ZipError| ArchiveError::Zip { path: self.path.clone(), error: e.to_string() };
         let file = Counting::new(File::open(&self.path).map_err(err)?, counter.clone());
         let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_err)?;
         for i in 0..zip.len() {
@@ -142,7 +140,7 @@ impl Archive {
             let Some(start) = sink.entry(&name, fingerprint) else { continue };
             let mut reader = BufReader::with_capacity(1 << 16, member);
             io::copy(&mut (&mut reader).take(start), &mut io::sink()).map_err(err)?;
-            if !read_mbox(&name, reader, start, options, counter, sink).map_err(err)? {
+            if !read_mbox(&name, is_takeout(&name), reader, start, options, counter, sink).map_err(err)? {
                 return Ok(());
             }
             sink.entry_done(&name, fingerprint);
@@ -150,7 +148,12 @@ impl Archive {
         Ok(())
     }
 
-    fn read_tgz(&self, options: ReadOptions, counter: &Arc<AtomicU64>, sink: &mut dyn Sink) -> Result<(), ArchiveError> {
+    fn read_tgz(
+        &self,
+        options: ReadOptions,
+        counter: &Arc<AtomicU64>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ArchiveError> {
         let err = |e| ArchiveError::Io { path: self.path.clone(), error: e };
         let file = Counting::new(File::open(&self.path).map_err(err)?, counter.clone());
         let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)));
@@ -168,7 +171,7 @@ impl Archive {
             let Some(start) = sink.entry(&name, fingerprint) else { continue };
             let mut reader = BufReader::with_capacity(1 << 16, member);
             io::copy(&mut (&mut reader).take(start), &mut io::sink()).map_err(err)?;
-            if !read_mbox(&name, reader, start, options, counter, sink).map_err(err)? {
+            if !read_mbox(&name, is_takeout(&name), reader, start, options, counter, sink).map_err(err)? {
                 return Ok(());
             }
             sink.entry_done(&name, fingerprint);
@@ -208,11 +211,17 @@ impl Archive {
         Ok(())
     }
 
-    fn read_eml_dir(&self, options: ReadOptions, counter: &Arc<AtomicU64>, sink: &mut dyn Sink) -> Result<(), ArchiveError> {
+    fn read_eml_dir(
+        &self,
+        options: ReadOptions,
+        counter: &Arc<AtomicU64>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ArchiveError> {
         let err = |e| ArchiveError::Io { path: self.path.clone(), error: e };
         let mut dirs = vec![(self.path.clone(), Vec::<String>::new())];
         while let Some((dir, levels)) = dirs.pop() {
-            let mut entries: Vec<_> = std::fs::read_dir(&dir).map_err(err)?.flatten().map(|e| e.path()).collect();
+            let mut entries: Vec<_> =
+                std::fs::read_dir(&dir).map_err(err)?.flatten().map(|e| e.path()).collect();
             entries.sort();
             let folder = if levels.is_empty() { "INBOX".to_string() } else { levels.join("/") };
             let entry = format!("eml:{folder}");
@@ -227,8 +236,12 @@ impl Archive {
                 }
                 let lower = name.to_ascii_lowercase();
                 if is_mbox_name(&lower) {
-                    let nested = Archive { path: path.clone(), kind: Kind::Mbox, size: 0 };
-                    nested.read(options, sink)?;
+                    let mut entry = levels.clone();
+                    entry.push(name);
+                    let read = read_mbox_file(&path, &entry.join("/"), options, counter, sink);
+                    if !read.map_err(|e| ArchiveError::Io { path: path.clone(), error: e })? {
+                        return Ok(());
+                    }
                     continue;
                 }
                 if !lower.ends_with(".eml") {
@@ -267,9 +280,33 @@ impl Archive {
     }
 }
 
+/// Reads an mbox file on disk as the entry `entry`, from where an earlier run stopped (a
+/// seek, not a re-read); false if the sink asked to stop.
+fn read_mbox_file(
+    path: &Path,
+    entry: &str,
+    options: ReadOptions,
+    counter: &Arc<AtomicU64>,
+    sink: &mut dyn Sink,
+) -> io::Result<bool> {
+    let mut file = File::open(path)?;
+    let fingerprint = head_fingerprint(&mut file)?;
+    let Some(start) = sink.entry(entry, fingerprint) else { return Ok(true) };
+    file.seek(SeekFrom::Start(start))?;
+    counter.fetch_add(start, Ordering::Relaxed);
+    let reader = BufReader::with_capacity(1 << 16, Counting::new(file, counter.clone()));
+    let takeout = is_takeout(&path.to_string_lossy());
+    let finished = read_mbox(entry, takeout, reader, start, options, counter, sink)?;
+    if finished {
+        sink.entry_done(entry, fingerprint);
+    }
+    Ok(finished)
+}
+
 /// Reads the messages of one mbox entry from `start`; false if the sink asked to stop.
 fn read_mbox<R: BufRead>(
     entry: &str,
+    takeout: bool,
     reader: R,
     start: u64,
     options: ReadOptions,
@@ -277,8 +314,7 @@ fn read_mbox<R: BufRead>(
     sink: &mut dyn Sink,
 ) -> io::Result<bool> {
     // A plain mbox with no Gmail labels goes to a folder named after the file.
-    let stem = Path::new(entry).file_stem().and_then(|s| s.to_str()).unwrap_or("INBOX").to_string();
-    let takeout = entry.contains("Takeout/");
+    let stem = Path::new(entry).with_extension("").to_string_lossy().into_owned();
     for message in MboxReader::starting_at(reader, start, options.dialect) {
         let m = message?;
         let headers = crate::headers::Headers::parse(&m.body);
@@ -305,6 +341,13 @@ fn read_mbox<R: BufRead>(
         }
     }
     Ok(true)
+}
+
+/// Whether an mbox comes from Google Takeout (then a message without labels has none, rather
+/// than belonging to a folder named after the file).
+fn is_takeout(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    path.contains("Takeout") || name.starts_with("All mail") || name.starts_with("Tous les messages")
 }
 
 fn is_mbox_name(name: &str) -> bool {

@@ -106,7 +106,12 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Parses `imaps://user@host[:port]` and finds the password.
-fn account(url: &str, insecure: bool, password_file: Option<&Path>, env: &str) -> anyhow::Result<Account> {
+pub(crate) fn account(
+    url: &str,
+    insecure: bool,
+    password_file: Option<&Path>,
+    env: &str,
+) -> anyhow::Result<Account> {
     let parsed =
         url::Url::parse(url).with_context(|| format!("{url:?} is not an address like imaps://user@host"))?;
     let (security, default_port) = match parsed.scheme() {
@@ -178,7 +183,7 @@ fn default_state_path(source: &Account, destination: &Account) -> PathBuf {
     PathBuf::from(format!("demail-{}-to-{}.sqlite3", clean(source), clean(destination)))
 }
 
-async fn show_progress(mut rx: tokio::sync::mpsc::UnboundedReceiver<Progress>, terminal: bool) {
+pub(crate) async fn show_progress(mut rx: tokio::sync::mpsc::UnboundedReceiver<Progress>, terminal: bool) {
     let bar = terminal.then(|| {
         let bar = indicatif::ProgressBar::new(0);
         let style = indicatif::ProgressStyle::with_template(
@@ -243,7 +248,7 @@ fn print_plan(plan: &FolderPlan) {
     }
 }
 
-fn print_report(report: &CopyReport) {
+pub(crate) fn print_report(report: &CopyReport) {
     let mut out = std::io::stdout().lock();
     for f in &report.folders {
         let _ = writeln!(

@@ -429,7 +429,11 @@ fn is_quota(refusal: &demail_imap::Refusal) -> bool {
 }
 
 /// The selected folder's messages (UID and size; Message-ID too when `keys`).
-pub(crate) async fn list(src: &mut Session, exists: u32, keys: bool) -> Result<Vec<Listed>, demail_imap::Error> {
+pub(crate) async fn list(
+    src: &mut Session,
+    exists: u32,
+    keys: bool,
+) -> Result<Vec<Listed>, demail_imap::Error> {
     if exists == 0 {
         return Ok(Vec::new());
     }

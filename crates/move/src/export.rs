@@ -117,8 +117,11 @@ impl Target {
         let path = match format {
             ExportFormat::Maildir => maildir::folder_path(root, name),
             ExportFormat::Mbox => {
-                let safe: Vec<String> =
-                    name.split('/').filter(|p| !p.is_empty() && *p != "." && *p != "..").map(String::from).collect();
+                let safe: Vec<String> = name
+                    .split('/')
+                    .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+                    .map(String::from)
+                    .collect();
                 let mut p = root.to_path_buf();
                 for part in &safe {
                     p.push(part);
@@ -155,11 +158,8 @@ async fn export_folder(
 
     let uidvalidity = selected.uidvalidity;
     let entry = format!("export:{}", target.path.display());
-    let mut landed: HashSet<u32> = state
-        .landed_uids(&folder.source_wire, uidvalidity, &target.key, 0)
-        .await?
-        .into_keys()
-        .collect();
+    let mut landed: HashSet<u32> =
+        state.landed_uids(&folder.source_wire, uidvalidity, &target.key, 0).await?.into_keys().collect();
     let mut mbox_length = 0u64;
     match target.format {
         ExportFormat::Maildir => {
@@ -194,7 +194,8 @@ async fn export_folder(
             }
         }
     }
-    let (already, todo): (Vec<Listed>, Vec<Listed>) = listing.into_iter().partition(|m| landed.contains(&m.uid));
+    let (already, todo): (Vec<Listed>, Vec<Listed>) =
+        listing.into_iter().partition(|m| landed.contains(&m.uid));
     r.already_present = already.len() as u64;
     let wanted: Vec<(u32, u64)> = todo.iter().map(|m| (m.uid, m.size)).collect();
     send(
@@ -245,10 +246,12 @@ async fn export_folder(
                         let secs = date.map(|d| d.timestamp()).unwrap_or(0);
                         let unique = format!("{secs}.demail_{uidvalidity}_{}.export", m.uid);
                         let modified = date.and_then(|d| {
-                            std::time::UNIX_EPOCH
-                                .checked_add(std::time::Duration::from_secs(u64::try_from(d.timestamp()).ok()?))
+                            std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(
+                                u64::try_from(d.timestamp()).ok()?,
+                            ))
                         });
-                        maildir::deliver(&target.path, &unique, &m.flags, modified, &m.body).map_err(local)?;
+                        maildir::deliver(&target.path, &unique, &m.flags, modified, &m.body)
+                            .map_err(local)?;
                     }
                 }
                 rows.push((m.uid, m.body.len() as u64));
@@ -263,7 +266,10 @@ async fn export_folder(
             let b: u64 = rows.iter().map(|r| r.1).sum();
             copied += rows.len() as u64;
             bytes += b;
-            send(progress, Progress::Copied { folder: folder.source.clone(), messages: rows.len() as u64, bytes: b });
+            send(
+                progress,
+                Progress::Copied { folder: folder.source.clone(), messages: rows.len() as u64, bytes: b },
+            );
         }
         Ok::<_, MoveError>((copied, bytes))
     };

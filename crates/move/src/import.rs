@@ -123,11 +123,18 @@ impl ImportReport {
 #[serde(rename_all = "snake_case", tag = "event")]
 pub enum ImportProgress {
     /// Reading starts; `total_bytes` is the archive's size.
-    Started { total_bytes: u64 },
+    Started {
+        total_bytes: u64,
+    },
     /// `read_bytes` of the archive read, `messages` messages seen so far.
-    Read { read_bytes: u64, messages: u64 },
+    Read {
+        read_bytes: u64,
+        messages: u64,
+    },
     /// `messages` more placements landed at the destination.
-    Landed { messages: u64 },
+    Landed {
+        messages: u64,
+    },
     Failed(ArchiveFailure),
     Finished(ImportReport),
 }
@@ -175,7 +182,10 @@ pub async fn plan_import(
         out
     });
     let items = counting.await.unwrap_or_default();
-    reader.await.map_err(|e| MoveError::Archive(e.to_string()))?.map_err(|e| MoveError::Archive(e.to_string()))?;
+    reader
+        .await
+        .map_err(|e| MoveError::Archive(e.to_string()))?
+        .map_err(|e| MoveError::Archive(e.to_string()))?;
     for (origin, problem) in items {
         plan.messages += 1;
         if problem.is_some() {
@@ -370,7 +380,8 @@ impl Resolver {
                 Placed::To { targets, flags: Some(p.flags) }
             }
             Origin::Folder(name) => {
-                let decoded = name.split('/').map(|p| utf7::decode(p.as_bytes()).unwrap_or_else(|| p.to_string()));
+                let decoded =
+                    name.split('/').map(|p| utf7::decode(p.as_bytes()).unwrap_or_else(|| p.to_string()));
                 let name = decoded.collect::<Vec<_>>().join("/");
                 let target = match folder_role(&name) {
                     Some(Role::Junk) if !self.labels.include_junk => return Placed::Skip("junk".into()),
@@ -393,7 +404,12 @@ impl Resolver {
             Role::Archive => SpecialUse::Archive,
         };
         match self.mailboxes.iter().find(|m| m.special_use() == Some(special)) {
-            Some(m) => Placement { source: source.into(), name: m.name.clone(), wire: m.wire_name.clone(), create: false },
+            Some(m) => Placement {
+                source: source.into(),
+                name: m.name.clone(),
+                wire: m.wire_name.clone(),
+                create: false,
+            },
             None => self.named(crate::plan::default_name(special).into(), source),
         }
     }
@@ -451,7 +467,12 @@ fn folder_role(name: &str) -> Option<Role> {
     }
     Some(match last.as_str() {
         "inbox" => Role::Inbox,
-        "sent" | "sent items" | "sent messages" | "sent mail" | "envoyés" | "messages envoyés"
+        "sent"
+        | "sent items"
+        | "sent messages"
+        | "sent mail"
+        | "envoyés"
+        | "messages envoyés"
         | "éléments envoyés" => Role::Sent,
         "drafts" | "brouillons" => Role::Drafts,
         "junk" | "spam" | "junk e-mail" | "junk email" | "courrier indésirable" | "indésirables" => {
@@ -634,11 +655,8 @@ impl Run<'_> {
     /// Places one archive message and queues what is missing.
     async fn item(&mut self, item: Item) -> Result<(), MoveError> {
         self.report.messages += 1;
-        let position = if item.offset > 0 || item.end > 0 {
-            format!("byte {}", item.offset)
-        } else {
-            item.key.clone()
-        };
+        let position =
+            if item.offset > 0 || item.end > 0 { format!("byte {}", item.offset) } else { item.key.clone() };
         let mbox = item.end > 0;
         if let Some(problem) = item.problem {
             let reason = match problem {
@@ -673,11 +691,9 @@ impl Run<'_> {
         let mut sends = Vec::new();
         for target in &targets {
             self.open_folder(target).await?;
-            let landed_here = self
-                .landed
-                .get(&item.entry)
-                .and_then(|m| m.get(&item.key))
-                .is_some_and(|v| v.iter().any(|(f, uv)| *f == target.wire && Some(*uv) == self.uidvalidity(&target.wire)));
+            let landed_here = self.landed.get(&item.entry).and_then(|m| m.get(&item.key)).is_some_and(|v| {
+                v.iter().any(|(f, uv)| *f == target.wire && Some(*uv) == self.uidvalidity(&target.wire))
+            });
             let Some(folder) = self.folders.get_mut(&target.wire) else { continue };
             folder.report.source_messages += 1;
             if landed_here {
@@ -687,7 +703,18 @@ impl Run<'_> {
             if let Some(uid) = key.as_ref().and_then(|k| folder.unknown.get_mut(k)).and_then(Vec::pop) {
                 folder.report.already_present += 1;
                 let uidvalidity = folder.uidvalidity;
-                record_landed(self.state, &[(item.entry.clone(), item.key.clone(), target.wire.clone(), uidvalidity, Some(uid), "matched")]).await?;
+                record_landed(
+                    self.state,
+                    &[(
+                        item.entry.clone(),
+                        item.key.clone(),
+                        target.wire.clone(),
+                        uidvalidity,
+                        Some(uid),
+                        "matched",
+                    )],
+                )
+                .await?;
                 continue;
             }
             sends.push(target.wire.clone());
@@ -720,7 +747,8 @@ impl Run<'_> {
                 self.flush_largest().await?;
             }
             let permit = self.budget.reserve(size).await;
-            let body = if i == last { body.take().unwrap_or_default() } else { body.clone().unwrap_or_default() };
+            let body =
+                if i == last { body.take().unwrap_or_default() } else { body.clone().unwrap_or_default() };
             let append = self.next_token;
             self.next_token += 1;
             self.inflight.insert(append, InFlight { message: token, folder: folder.clone(), size });
@@ -797,11 +825,12 @@ impl Run<'_> {
         if self.landed.contains_key(entry) {
             return Ok(());
         }
-        let rows = sqlx::query("SELECT item, dest_folder, dest_uidvalidity FROM archive_landed WHERE entry = ?")
-            .bind(entry)
-            .fetch_all(self.state.connection())
-            .await
-            .map_err(|e| self.state.error(e))?;
+        let rows =
+            sqlx::query("SELECT item, dest_folder, dest_uidvalidity FROM archive_landed WHERE entry = ?")
+                .bind(entry)
+                .fetch_all(self.state.connection())
+                .await
+                .map_err(|e| self.state.error(e))?;
         let mut map: HashMap<String, Vec<(Vec<u8>, u32)>> = HashMap::new();
         for r in rows {
             let item: String = r.try_get(0).map_err(|e| self.state.error(e))?;
@@ -909,7 +938,14 @@ impl Run<'_> {
             match &appended.outcome {
                 Ok(at) => {
                     let uv = at.uidvalidity.or(self.uidvalidity(&folder)).unwrap_or(0);
-                    rows.push((pending.entry.clone(), pending.key.clone(), folder.clone(), uv, at.uid, "copied"));
+                    rows.push((
+                        pending.entry.clone(),
+                        pending.key.clone(),
+                        folder.clone(),
+                        uv,
+                        at.uid,
+                        "copied",
+                    ));
                 }
                 Err(_) => {}
             }
@@ -1055,7 +1091,8 @@ async fn record_landed(state: &mut State, rows: &[Row_]) -> Result<(), MoveError
         return Ok(());
     }
     use sqlx::Connection;
-    let mut tx = state.connection().begin().await.map_err(|e| MoveError::Archive(format!("state file: {e}")))?;
+    let mut tx =
+        state.connection().begin().await.map_err(|e| MoveError::Archive(format!("state file: {e}")))?;
     for (entry, item, folder, uv, uid, how) in rows {
         sqlx::query(
             "INSERT OR REPLACE INTO archive_landed (entry, item, dest_folder, dest_uidvalidity, dest_uid, how)
