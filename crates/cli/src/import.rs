@@ -56,6 +56,9 @@ pub struct ImportArgs {
     /// Google Takeout writes).
     #[arg(long)]
     pub mboxo: bool,
+    /// Connections appending in parallel.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub connections: u8,
 }
 
 /// Runs `demail import`. Exit code 0 when every message of the archive is accounted for and
@@ -76,6 +79,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             include_trash: args.include_trash,
         },
         dialect: if args.mboxo { demail_archive::Dialect::Mboxo } else { demail_archive::Dialect::Mboxrd },
+        connections: usize::from(args.connections),
         ..ImportOptions::default()
     };
     if args.plan {

@@ -141,6 +141,11 @@ pub enum ImportProgress {
 
 type ProgressTx<'a> = Option<&'a mpsc::UnboundedSender<ImportProgress>>;
 
+/// Longest wait before answers from the destination are committed to the state file.
+const GROUP_COMMIT: std::time::Duration = std::time::Duration::from_millis(20);
+/// How often resume points are saved (they only save re-reading; the rows are the truth).
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Reads the whole archive and the destination's folders; writes nothing.
 pub async fn plan_import(
     archive: &Archive,
@@ -152,17 +157,14 @@ pub async fn plan_import(
     dst.logout().await;
 
     struct Counter {
-        items: std::sync::mpsc::Sender<(Origin, Option<Problem>, Vec<u8>)>,
+        items: std::sync::mpsc::Sender<(Origin, Option<Problem>)>,
     }
     impl Sink for Counter {
         fn entry(&mut self, _: &str, _: u32) -> Option<u64> {
             Some(0)
         }
         fn item(&mut self, item: Item) -> bool {
-            // Only the header matters for the plan.
-            let head_len = header_end(&item.body).unwrap_or(item.body.len());
-            let head = item.body[..head_len].to_vec();
-            self.items.send((item.origin, item.problem, head)).is_ok()
+            self.items.send((item.origin, item.problem)).is_ok()
         }
         fn entry_done(&mut self, _: &str, _: u32) {}
     }
@@ -174,13 +176,7 @@ pub async fn plan_import(
     };
     let mut plan = ImportPlan { archive: archive.path.display().to_string(), ..ImportPlan::default() };
     let mut folders: BTreeMap<String, PlannedFolder> = BTreeMap::new();
-    let counting = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        while let Ok(x) = rx.recv() {
-            out.push((x.0, x.1));
-        }
-        out
-    });
+    let counting = tokio::task::spawn_blocking(move || rx.iter().collect::<Vec<_>>());
     let items = counting.await.unwrap_or_default();
     reader
         .await
@@ -255,7 +251,8 @@ async fn import_once(
     }
 
     send(progress, ImportProgress::Started { total_bytes: archive.size });
-    let (item_tx, item_rx) = mpsc::channel::<Event>(8);
+    // Two messages read ahead at most: the rest of the memory is the byte budget's.
+    let (item_tx, item_rx) = mpsc::channel::<Event>(2);
     let reader = {
         let archive = archive.clone();
         let read = ReadOptions { dialect: options.dialect };
@@ -610,6 +607,7 @@ impl Run<'_> {
     ) -> Result<(), MoveError> {
         let mut reading = true;
         let mut last_read = 0u64;
+        let mut last_checkpoint = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 event = items.recv(), if reading => match event {
@@ -636,14 +634,27 @@ impl Run<'_> {
                 },
                 first = done.recv() => match first {
                     Some(first) => {
+                        // Group commit: one durable transaction (one fsync) per burst of answers.
+                        // A kill inside the window loses no mail: the next run finds those
+                        // messages at the destination by Message-ID and size.
                         let mut results = vec![first];
+                        let deadline = tokio::time::Instant::now() + GROUP_COMMIT;
                         while results.len() < 512 {
-                            match done.try_recv() {
-                                Ok(more) => results.push(more),
-                                Err(_) => break,
+                            match tokio::time::timeout_at(deadline, done.recv()).await {
+                                Ok(Some(more)) => results.push(more),
+                                Ok(None) | Err(_) => break,
                             }
                         }
+                        let t0 = std::time::Instant::now();
+                        let n = results.len();
                         self.landed_results(results).await?;
+                        if std::env::var_os("DEMAIL_DEBUG_IMPORT").is_some() {
+                            eprintln!("recorded {n} in {:?}", t0.elapsed());
+                        }
+                        if last_checkpoint.elapsed() > CHECKPOINT_EVERY {
+                            self.save_checkpoints().await?;
+                            last_checkpoint = tokio::time::Instant::now();
+                        }
                     }
                     None => break,
                 },
@@ -986,7 +997,7 @@ impl Run<'_> {
             }
         }
         send(self.progress, ImportProgress::Landed { messages: landed });
-        self.save_checkpoints().await
+        Ok(())
     }
 
     /// Writes the resume points that moved.
@@ -1013,6 +1024,8 @@ async fn append_batch(
     done: &mpsc::UnboundedSender<(Vec<u8>, Appended)>,
 ) -> Result<(), MoveError> {
     let Batch { folder, requests } = batch;
+    let t0 = std::time::Instant::now();
+    let n = requests.len();
     let (tx, rx) = mpsc::channel::<AppendRequest>(64);
     let (out_tx, mut out_rx) = mpsc::channel::<Appended>(1024);
     let feed = async move {
@@ -1036,6 +1049,9 @@ async fn append_batch(
         Ok::<(), MoveError>(())
     };
     tokio::try_join!(feed, append, forward)?;
+    if std::env::var_os("DEMAIL_DEBUG_IMPORT").is_some() {
+        eprintln!("batch of {n} in {:?}", t0.elapsed());
+    }
     Ok(())
 }
 
