@@ -1,6 +1,8 @@
 //! `demail`: the one binary. Thin: each subcommand parses its arguments and calls an engine.
 
 mod dns;
+mod export;
+mod import;
 mod migrate;
 mod settings;
 
@@ -32,6 +34,10 @@ enum Command {
     Recommend(RecommendArgs),
     /// Copy a whole mailbox from one IMAP account to another; the source is only read.
     Migrate(migrate::MigrateArgs),
+    /// Import a mail archive (Google Takeout .mbox/.zip/.tgz, mbox, Maildir, .eml folder) into an IMAP account.
+    Import(import::ImportArgs),
+    /// Save an IMAP account to a local Maildir or mbox backup; a second run adds only new mail.
+    Export(export::ExportArgs),
     /// Check the mail DNS records of your own domain and print the records to add.
     Dns(dns::DnsArgs),
 }
@@ -83,6 +89,8 @@ fn main() -> ExitCode {
         Command::Catalog(CatalogCommand::Check { dir, max_age_days }) => catalog_check(dir, max_age_days),
         Command::Recommend(args) => recommend(args),
         Command::Migrate(args) => block_on(migrate::run(args)),
+        Command::Import(args) => block_on(import::run(args)),
+        Command::Export(args) => block_on(export::run(args)),
         Command::Dns(args) => load_catalog(None).and_then(|catalog| block_on(dns::run(args, &catalog))),
     };
     match result {

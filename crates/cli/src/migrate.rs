@@ -161,14 +161,14 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Where an account's secret comes from.
-struct Secret<'a> {
-    password_file: Option<&'a Path>,
-    token_file: Option<&'a Path>,
-    env: &'a str,
+pub(crate) struct Secret<'a> {
+    pub(crate) password_file: Option<&'a Path>,
+    pub(crate) token_file: Option<&'a Path>,
+    pub(crate) env: &'a str,
 }
 
 /// `fr` when the user's locale is French, `en` otherwise.
-fn user_language() -> String {
+pub(crate) fn user_language() -> String {
     ["LC_ALL", "LC_MESSAGES", "LANG"]
         .iter()
         .filter_map(|k| std::env::var(k).ok())
@@ -183,7 +183,7 @@ fn help<'p>(preset: &'p Preset, lang: &str) -> &'p str {
 
 /// Parses `imaps://user@host[:port]`, or an address of a provider demail knows, and finds the
 /// password or token.
-fn account(
+pub(crate) fn account(
     text: &str,
     insecure: bool,
     secret: &Secret<'_>,
@@ -302,7 +302,7 @@ fn default_state_path(source: &Account, destination: &Account) -> PathBuf {
     PathBuf::from(format!("demail-{}-to-{}.sqlite3", clean(source), clean(destination)))
 }
 
-async fn show_progress(mut rx: tokio::sync::mpsc::UnboundedReceiver<Progress>, terminal: bool) {
+pub(crate) async fn show_progress(mut rx: tokio::sync::mpsc::UnboundedReceiver<Progress>, terminal: bool) {
     let bar = terminal.then(|| {
         let bar = indicatif::ProgressBar::new(0);
         let style = indicatif::ProgressStyle::with_template(
@@ -396,7 +396,7 @@ fn print_verification(v: &VerifyReport) {
     }
 }
 
-fn print_report(report: &CopyReport, lang: &str) {
+pub(crate) fn print_report(report: &CopyReport, lang: &str) {
     let mut out = std::io::stdout().lock();
     for f in &report.folders {
         let _ = writeln!(

@@ -15,7 +15,7 @@ use crate::{MoveError, Progress};
 /// Identity of a message across folders and servers when UIDs cannot tell: its Message-ID and
 /// size. Messages without a Message-ID have no key and are never matched (copied rather than
 /// risk losing one).
-type Key = (Vec<u8>, u64);
+pub(crate) type Key = (Vec<u8>, u64);
 
 /// Progress channel, if anyone listens.
 pub(crate) type ProgressTx<'a> = Option<&'a mpsc::UnboundedSender<Progress>>;
@@ -25,14 +25,14 @@ const GROUP_COMMIT: std::time::Duration = std::time::Duration::from_millis(20);
 const GROUP_COMMIT_ROWS: usize = 512;
 
 const LIST_ITEMS: &str = "(UID RFC822.SIZE FLAGS)";
-const KEY_ITEMS: &str = "(UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
+pub(crate) const KEY_ITEMS: &str = "(UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
 
 /// One message of a folder listing.
-struct Listed {
-    uid: u32,
-    size: u64,
-    flags: Vec<String>,
-    key: Option<Key>,
+pub(crate) struct Listed {
+    pub(crate) uid: u32,
+    pub(crate) size: u64,
+    pub(crate) flags: Vec<String>,
+    pub(crate) key: Option<Key>,
 }
 
 /// What the folder copies running at once share.
@@ -564,7 +564,11 @@ fn is_quota(refusal: &demail_imap::Refusal) -> bool {
 }
 
 /// The selected folder's messages (UID and size; Message-ID too when `keys`).
-async fn list(src: &mut Session, exists: u32, keys: bool) -> Result<Vec<Listed>, demail_imap::Error> {
+pub(crate) async fn list(
+    src: &mut Session,
+    exists: u32,
+    keys: bool,
+) -> Result<Vec<Listed>, demail_imap::Error> {
     if exists == 0 {
         return Ok(Vec::new());
     }
@@ -633,7 +637,7 @@ async fn match_existing(
 }
 
 /// The Message-ID from a `HEADER.FIELDS (MESSAGE-ID)` section, unfolded and trimmed.
-fn message_id(header: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn message_id(header: &[u8]) -> Option<Vec<u8>> {
     let colon = header.iter().position(|&b| b == b':')?;
     let name = &header[..colon];
     if !name.trim_ascii().eq_ignore_ascii_case(b"message-id") {

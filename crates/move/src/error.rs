@@ -15,6 +15,10 @@ pub enum MoveError {
     CreateFolder { folder: String, error: demail_imap::Error },
     #[error("state file {path}: {error}; check that the path is writable and the disk not full")]
     State { path: PathBuf, error: sqlx::Error },
+    #[error("archive: {0}")]
+    Archive(String),
+    #[error("local folder {path}: {error}; check that the path is writable and the disk not full")]
+    Local { path: PathBuf, error: std::io::Error },
     #[error("state file {path} belongs to another migration ({stored}); choose another state path")]
     StateForAnotherPair { path: PathBuf, stored: String },
 }

@@ -12,6 +12,8 @@
 
 mod copy;
 mod error;
+pub mod export;
+pub mod import;
 pub mod plan;
 pub mod presets;
 mod progress;
@@ -25,6 +27,8 @@ use demail_imap::{ConnectOptions, Credentials, Session};
 use tokio::sync::mpsc;
 
 pub use error::MoveError;
+pub use export::{ExportFormat, ExportOptions, export};
+pub use import::{ImportOptions, ImportPlan, ImportProgress, ImportReport, import, plan_import};
 pub use plan::{Action, FolderMove, FolderPlan, PlanOptions, SkipReason, build_plan};
 pub use progress::Progress;
 pub use report::{CopyReport, Failure, FolderReport, SpaceNeeded, Totals};

@@ -134,7 +134,7 @@ pub fn build_plan(source: &[Mailbox], destination: &[Mailbox], options: &PlanOpt
 }
 
 /// Name given to a role's folder when the destination has none.
-fn default_name(role: SpecialUse) -> &'static str {
+pub(crate) fn default_name(role: SpecialUse) -> &'static str {
     match role {
         SpecialUse::All | SpecialUse::Archive => "Archive",
         SpecialUse::Drafts => "Drafts",

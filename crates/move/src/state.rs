@@ -249,7 +249,13 @@ impl State {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    fn error(&self, error: sqlx::Error) -> MoveError {
+    /// The open database, for the archive import and export tables (`archive`), which live
+    /// in the same file.
+    pub(crate) fn connection(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
+
+    pub(crate) fn error(&self, error: sqlx::Error) -> MoveError {
         MoveError::State { path: self.path.clone(), error }
     }
 }
