@@ -95,7 +95,10 @@ static LISTS: LazyLock<Lists> = LazyLock::new(|| {
 impl List {
     /// The first keyword found in `subject` (given as normalised and accent-free forms).
     fn find(&self, subject: &str, plain: &str) -> Option<&str> {
-        self.0.iter().find(|(k, p)| subject.contains(k.as_str()) || plain.contains(p.as_str())).map(|(k, _)| k.as_str())
+        self.0
+            .iter()
+            .find(|(k, p)| subject.contains(k.as_str()) || plain.contains(p.as_str()))
+            .map(|(k, _)| k.as_str())
     }
 }
 
@@ -135,8 +138,22 @@ pub fn classify(facts: &HeaderFacts) -> (Kind, Option<String>) {
 pub fn looks_automatic(address: &str) -> bool {
     let local = address.split('@').next().unwrap_or_default().to_ascii_lowercase();
     const ROBOTS: [&str; 16] = [
-        "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "ne-pas-repondre", "nepasrepondre",
-        "notification", "notify", "alert", "info", "news", "mailer", "bounce", "service", "support",
+        "noreply",
+        "no-reply",
+        "no_reply",
+        "donotreply",
+        "do-not-reply",
+        "ne-pas-repondre",
+        "nepasrepondre",
+        "notification",
+        "notify",
+        "alert",
+        "info",
+        "news",
+        "mailer",
+        "bounce",
+        "service",
+        "support",
     ];
     ROBOTS.iter().any(|r| local.contains(r))
 }

@@ -62,7 +62,9 @@ impl HeaderFacts {
         for list in [message.to(), message.cc()].into_iter().flatten() {
             for a in list.iter() {
                 if let Some(address) = a.address() {
-                    facts.recipients.push((address.trim().to_ascii_lowercase(), a.name().map(str::to_string)));
+                    facts
+                        .recipients
+                        .push((address.trim().to_ascii_lowercase(), a.name().map(str::to_string)));
                 }
             }
         }

@@ -11,8 +11,8 @@
 //! let mut scanner = Scanner::new(["me@example.net"]);
 //! scanner.add_message(
 //!     b"From: Shop <noreply@mail.boutique.fr>\r\nTo: me@example.net\r\n\
-//!       Subject: Votre commande est confirmée\r\nDKIM-Signature: d=boutique.fr; s=a\r\n\r\n",
-//!     FolderRole::Inbox,
+//!       Subject: Votre commande est en route\r\nDKIM-Signature: d=boutique.fr; s=a\r\n\r\n",
+//!     FolderRole::Received,
 //! );
 //! let report = scanner.finish();
 //! assert_eq!(report.services[0].domain, "boutique.fr");
@@ -254,11 +254,14 @@ impl Scanner {
         // A person writing from a public mailbox is a correspondent, not a service.
         if kind == Kind::Personal {
             self.people.received_from(&from, facts.from_name.as_deref(), facts.date, still);
-            if is_public_mailbox_domain(&registrable) {
-                return;
-            }
         }
-        let key = group_key(&registrable);
+        // From a public mailbox domain only robots (or account mail) speak for the provider;
+        // persons, their auto-replies and list mail do not.
+        if is_public_mailbox_domain(&registrable) && !kind.proves_account() && !looks_automatic(&from) {
+            return;
+        }
+        let host = from.rsplit('@').next().unwrap_or_default();
+        let key = group_key(host, &registrable);
         let acc = self.services.entry(key).or_default();
         acc.domains.insert(registrable.clone());
         if let Some(name) = &facts.from_name {
@@ -301,7 +304,10 @@ impl Scanner {
             .map(|(domain, acc)| {
                 let name = known(&domain)
                     .or_else(|| {
-                        acc.names.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(n, _)| n.clone())
+                        acc.names
+                            .iter()
+                            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                            .map(|(n, _)| n.clone())
                     })
                     .unwrap_or_else(|| domain.clone());
                 let mut addresses: Vec<(String, u64)> = acc.addresses.into_iter().collect();
@@ -365,7 +371,11 @@ fn trust(facts: &HeaderFacts, registrable: &str) -> Trust {
 fn unsubscribe(facts: &HeaderFacts) -> Option<Unsubscribe> {
     let https = facts.list_unsubscribe.iter().find(|u| u.to_ascii_lowercase().starts_with("https://"));
     if let Some(url) = https {
-        return Some(if facts.one_click { Unsubscribe::OneClick(url.clone()) } else { Unsubscribe::Link(url.clone()) });
+        return Some(if facts.one_click {
+            Unsubscribe::OneClick(url.clone())
+        } else {
+            Unsubscribe::Link(url.clone())
+        });
     }
     facts
         .list_unsubscribe

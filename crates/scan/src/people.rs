@@ -39,7 +39,13 @@ impl People {
         acc.sent += 1;
     }
 
-    pub(crate) fn received_from(&mut self, address: &str, name: Option<&str>, date: Option<i64>, still: bool) {
+    pub(crate) fn received_from(
+        &mut self,
+        address: &str,
+        name: Option<&str>,
+        date: Option<i64>,
+        still: bool,
+    ) {
         let acc = self.touch(address, name, date);
         acc.received += 1;
         acc.still |= still;

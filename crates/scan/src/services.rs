@@ -60,15 +60,25 @@ pub fn registrable_domain(host_or_address: &str) -> Option<String> {
     psl::domain_str(&host).map(str::to_string)
 }
 
-/// The key a domain is grouped under: the known service's first domain, else the registrable
-/// domain itself.
-pub fn group_key(registrable: &str) -> String {
+/// The key a sending host is grouped under: the first domain of the known service that lists
+/// the host or one of its parents (down to the registrable domain), else the registrable domain.
+pub fn group_key(host: &str, registrable: &str) -> String {
     let (services, by_domain) = &*KNOWN;
-    by_domain
-        .get(registrable)
-        .and_then(|&i| services.get(i))
-        .and_then(|s| s.domains.first().cloned())
-        .unwrap_or_else(|| registrable.to_string())
+    let mut name = host;
+    loop {
+        if let Some(first) =
+            by_domain.get(name).and_then(|&i| services.get(i)).and_then(|s| s.domains.first())
+        {
+            return first.clone();
+        }
+        if name.len() <= registrable.len() {
+            return registrable.to_string();
+        }
+        match name.split_once('.') {
+            Some((_, parent)) => name = parent,
+            None => return registrable.to_string(),
+        }
+    }
 }
 
 /// The known service for a group key.
@@ -89,9 +99,29 @@ pub fn change_link(group: &str) -> ChangeLink {
 /// headers say a robot sent it.
 pub fn is_public_mailbox_domain(domain: &str) -> bool {
     const PUBLIC: [&str; 24] = [
-        "gmail.com", "googlemail.com", "outlook.com", "outlook.fr", "hotmail.com", "hotmail.fr", "live.com",
-        "live.fr", "msn.com", "yahoo.com", "yahoo.fr", "icloud.com", "me.com", "orange.fr", "wanadoo.fr",
-        "free.fr", "sfr.fr", "neuf.fr", "laposte.net", "gmx.de", "gmx.fr", "web.de", "proton.me",
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "outlook.fr",
+        "hotmail.com",
+        "hotmail.fr",
+        "live.com",
+        "live.fr",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.fr",
+        "icloud.com",
+        "me.com",
+        "orange.fr",
+        "wanadoo.fr",
+        "free.fr",
+        "sfr.fr",
+        "neuf.fr",
+        "laposte.net",
+        "gmx.de",
+        "gmx.fr",
+        "web.de",
+        "proton.me",
         "protonmail.com",
     ];
     PUBLIC.contains(&domain)
@@ -118,10 +148,14 @@ mod tests {
         assert_eq!(registrable_domain("x@impots.gouv.fr").as_deref(), Some("impots.gouv.fr"));
         assert_eq!(registrable_domain("a@shop1.myshopify.com").as_deref(), Some("shop1.myshopify.com"));
         assert_eq!(registrable_domain("nobody"), None);
-        assert_eq!(group_key("amazon.de"), "amazon.fr");
-        assert_eq!(group_key("facebookmail.com"), "facebook.com");
-        assert_eq!(group_key("small-shop.fr"), "small-shop.fr");
-        assert_eq!(change_link("small-shop.fr"),
-            ChangeLink::WellKnown("https://small-shop.fr/.well-known/change-password".into()));
+        assert_eq!(group_key("amazon.de", "amazon.de"), "amazon.fr");
+        assert_eq!(group_key("mail.facebookmail.com", "facebookmail.com"), "facebook.com");
+        assert_eq!(group_key("dgfip.finances.gouv.fr", "finances.gouv.fr"), "impots.gouv.fr");
+        assert_eq!(group_key("other.finances.gouv.fr", "finances.gouv.fr"), "finances.gouv.fr");
+        assert_eq!(group_key("small-shop.fr", "small-shop.fr"), "small-shop.fr");
+        assert_eq!(
+            change_link("small-shop.fr"),
+            ChangeLink::WellKnown("https://small-shop.fr/.well-known/change-password".into())
+        );
     }
 }
