@@ -875,3 +875,44 @@ mod tests {
         assert!(a.messages.len() > 200);
     }
 }
+
+/// Appends `messages` to the mailbox `wire_name` (created if `create`), pipelined; for filling
+/// test servers and benchmarks. Returns how many the server refused.
+pub async fn append_all(
+    session: &mut demail_imap::Session,
+    wire_name: &[u8],
+    create: bool,
+    messages: &[&CorpusMessage],
+) -> Result<usize, demail_imap::Error> {
+    use demail_imap::{AppendRequest, ByteBudget};
+    if create {
+        session.create(wire_name).await?;
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<demail_imap::Appended>(64);
+    let bodies: Vec<Vec<u8>> = messages.iter().map(|m| m.raw.clone()).collect();
+    let feed = async move {
+        let budget = ByteBudget::new(4 << 20);
+        for (i, body) in bodies.into_iter().enumerate() {
+            let permit = budget.reserve(body.len() as u64).await;
+            let req = AppendRequest { token: i as u64, flags: vec![], internal_date: None, body, permit };
+            if tx.send(req).await.is_err() {
+                break;
+            }
+        }
+    };
+    let count = async move {
+        let mut refused = 0;
+        while let Some(a) = out_rx.recv().await {
+            refused += usize::from(a.outcome.is_err());
+        }
+        refused
+    };
+    let append = async move {
+        let r = session.append_messages(wire_name, rx, &out_tx).await;
+        drop(out_tx);
+        r
+    };
+    let ((), r, refused) = tokio::join!(feed, append, count);
+    r.map(|()| refused)
+}
