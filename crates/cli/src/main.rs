@@ -2,6 +2,7 @@
 
 mod dns;
 mod migrate;
+mod scan;
 mod settings;
 
 use std::net::SocketAddr;
@@ -34,6 +35,8 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// Check the mail DNS records of your own domain and print the records to add.
     Dns(dns::DnsArgs),
+    /// Find the services and people that know an old address (reads message headers only).
+    Scan(scan::ScanArgs),
 }
 
 #[derive(Args)]
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Command::Catalog(CatalogCommand::Check { dir, max_age_days }) => catalog_check(dir, max_age_days),
         Command::Recommend(args) => recommend(args),
         Command::Migrate(args) => block_on(migrate::run(args)),
+        Command::Scan(args) => block_on(scan::run(args)),
         Command::Dns(args) => load_catalog(None).and_then(|catalog| block_on(dns::run(args, &catalog))),
     };
     match result {

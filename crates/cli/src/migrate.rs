@@ -106,7 +106,12 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Parses `imaps://user@host[:port]` and finds the password.
-fn account(url: &str, insecure: bool, password_file: Option<&Path>, env: &str) -> anyhow::Result<Account> {
+pub(crate) fn account(
+    url: &str,
+    insecure: bool,
+    password_file: Option<&Path>,
+    env: &str,
+) -> anyhow::Result<Account> {
     let parsed =
         url::Url::parse(url).with_context(|| format!("{url:?} is not an address like imaps://user@host"))?;
     let (security, default_port) = match parsed.scheme() {

@@ -861,21 +861,6 @@ impl Rng {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn is_deterministic_and_big_enough() {
-        let a = generate(7, 1);
-        let b = generate(7, 1);
-        assert_eq!(a.messages.len(), b.messages.len());
-        assert!(a.messages.iter().zip(&b.messages).all(|(x, y)| x.raw == y.raw));
-        assert!(a.accounts.len() + a.not_accounts.len() >= 40, "at least 40 services");
-        assert!(a.messages.len() > 200);
-    }
-}
-
 /// Appends `messages` to the mailbox `wire_name` (created if `create`), pipelined; for filling
 /// test servers and benchmarks. Returns how many the server refused.
 pub async fn append_all(
@@ -915,4 +900,19 @@ pub async fn append_all(
     };
     let ((), r, refused) = tokio::join!(feed, append, count);
     r.map(|()| refused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_deterministic_and_big_enough() {
+        let a = generate(7, 1);
+        let b = generate(7, 1);
+        assert_eq!(a.messages.len(), b.messages.len());
+        assert!(a.messages.iter().zip(&b.messages).all(|(x, y)| x.raw == y.raw));
+        assert!(a.accounts.len() + a.not_accounts.len() >= 40, "at least 40 services");
+        assert!(a.messages.len() > 200);
+    }
 }

@@ -1,4 +1,5 @@
 //! Scanning real IMAP accounts on a throwaway Dovecot filled with the labelled corpus.
+#![allow(clippy::expect_used)] // #[tokio::test] hides from clippy that these are tests
 
 use demail_imap::Security;
 use demail_imap::testing::Dovecot;
@@ -39,8 +40,12 @@ async fn scans_every_folder_once_and_rescans_only_new_mail() {
 
     // Two new messages arrive; the re-scan reads only them and flags their senders.
     let later = corpus::generate(99, 1);
-    let news: Vec<&CorpusMessage> =
-        later.messages.iter().filter(|m| String::from_utf8_lossy(&m.raw).contains("Doctolib")).take(2).collect();
+    let news: Vec<&CorpusMessage> = later
+        .messages
+        .iter()
+        .filter(|m| String::from_utf8_lossy(&m.raw).contains("Doctolib"))
+        .take(2)
+        .collect();
     let mut s = server.session("alice").await.expect("login");
     corpus::append_all(&mut s, b"INBOX", false, &news).await.expect("new mail");
     s.logout().await;
