@@ -110,7 +110,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(settings.catalog.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let store = demail_store::open(&settings.database_url).await?;
+        let store = demail_store::Store::open(&settings.database_url).await?;
         let listener = tokio::net::TcpListener::bind(settings.listen).await.with_context(|| {
             format!("cannot listen on {}: is another program using that port?", settings.listen)
         })?;

@@ -1,16 +1,21 @@
-//! Storage behind demail: one [`Store`] interface; SQLite is the embedded default.
+//! Storage behind demail: one [`Store`] over SQLite (the embedded default) or PostgreSQL
+//! (several web nodes and workers), chosen by the database URL.
 //!
-//! The trait is what the web and the workers see; a PostgreSQL implementation slots in beside
-//! [`sqlite::SqliteStore`] with its own migrations (see docs/OPERATIONS.md).
+//! Each feature writes its SQL once, in the subset both databases share (`$1` placeholders,
+//! `ON CONFLICT`, `RETURNING`, integers and text only; times as Unix seconds), in its own
+//! module with `impl Store { … }`. Each backend has its own migration directory. Where the
+//! two must differ (claiming jobs), the code branches on [`Backend`].
 
-pub mod sqlite;
+mod counters;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
-use std::sync::Arc;
+use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::NaiveDate;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
 
-pub use sqlite::SqliteStore;
+pub use counters::{Counter, CounterKind};
 
 /// A storage failure, with what the operator can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -25,56 +30,112 @@ pub enum StoreError {
     UnsupportedUrl(String),
 }
 
-/// What was counted (never who).
+/// Which database a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CounterKind {
-    /// A hand-off to a provider's sign-up page; key = provider id.
-    Signup,
-    /// A results page was shown; key = the answer profile.
-    Results,
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-impl CounterKind {
-    /// Stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CounterKind::Signup => "signup",
-            CounterKind::Results => "results",
+/// The database of a demail site: cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens the store named by `url` and brings its schema up to date: a file path or
+    /// `sqlite://PATH` (created if missing), `:memory:`, or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let open_err = |source| StoreError::Open { url: redact(url), source };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(open_err)?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            return Ok(Store { pool, backend: Backend::Postgres });
         }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        if path.contains("://") {
+            return Err(StoreError::UnsupportedUrl(redact(url)));
+        }
+        let memory = path == ":memory:";
+        let any_url = if memory { "sqlite::memory:".to_owned() } else { format!("sqlite://{path}?mode=rwc") };
+        // An in-memory database lives in one connection; a file is shared by a few.
+        let pool = AnyPoolOptions::new()
+            .max_connections(if memory { 1 } else { 4 })
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // Per connection: wait for a writer instead of failing at once, enforce
+                    // foreign keys, and fsync at checkpoints only (WAL keeps commits durable
+                    // against crashes of the process).
+                    conn.execute(
+                        "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&any_url)
+            .await
+            .map_err(open_err)?;
+        if !memory {
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await.map_err(open_err)?;
+        }
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Store { pool, backend: Backend::Sqlite })
     }
-}
 
-/// One row of the anonymous statistics.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Counter {
-    pub day: NaiveDate,
-    pub kind: String,
-    pub key: String,
-    pub count: i64,
-}
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
 
-/// The storage interface shared by every backend.
-#[async_trait]
-pub trait Store: Send + Sync {
-    /// Adds one to today's counter of `kind` for `key`.
-    async fn increment(&self, day: NaiveDate, kind: CounterKind, key: &str) -> Result<(), StoreError>;
-
-    /// Counters of `kind` from `since` (inclusive), by day then key.
-    async fn counters(&self, kind: CounterKind, since: NaiveDate) -> Result<Vec<Counter>, StoreError>;
+    /// The connection pool, for the modules that add their own queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
 
     /// Checks that the database answers.
-    async fn ping(&self) -> Result<(), StoreError>;
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
 }
 
-/// Opens the store named by `url`: a file path or `sqlite://PATH` (created if missing).
-pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        // The PostgreSQL backend arrives with the workers (issue "jobs, workers and PostgreSQL").
-        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+/// `url` without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-    if path.contains("://") {
-        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(redact("postgres://demail:s3cret@db:5432/demail"), "postgres://demail:***@db:5432/demail");
+        assert_eq!(redact("postgres://demail@db/demail"), "postgres://demail@db/demail");
+        assert_eq!(redact("demail.sqlite3"), "demail.sqlite3");
     }
-    Ok(Arc::new(SqliteStore::open(path).await?))
+
+    #[tokio::test]
+    async fn other_schemes_are_refused_with_a_clear_error() {
+        let err = Store::open("mysql://u:p@h/db").await.err();
+        assert!(matches!(err, Some(StoreError::UnsupportedUrl(u)) if u == "mysql://u:***@h/db"));
+    }
 }

@@ -34,13 +34,13 @@ pub struct Site {
 
 struct Inner {
     catalog: Catalog,
-    store: Arc<dyn Store>,
+    store: Store,
     public_url: Option<String>,
 }
 
 impl Site {
     /// A site over this catalogue and store.
-    pub fn new(catalog: Catalog, store: Arc<dyn Store>, public_url: Option<String>) -> Self {
+    pub fn new(catalog: Catalog, store: Store, public_url: Option<String>) -> Self {
         Site { inner: Arc::new(Inner { catalog, store, public_url }) }
     }
 
@@ -48,8 +48,8 @@ impl Site {
         &self.inner.catalog
     }
 
-    pub(crate) fn store(&self) -> &dyn Store {
-        self.inner.store.as_ref()
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
     }
 
     pub(crate) fn public_url(&self) -> Option<&str> {

@@ -1,16 +1,14 @@
 //! The site over real HTTP: bad input gets a clear page in the reader's language, never a 500;
 //! no cookie, strict headers, and the sign-up hand-off counts without knowing who.
 
-use std::sync::Arc;
-
 use demail_catalog::Catalog;
-use demail_store::{CounterKind, SqliteStore, Store};
+use demail_store::{CounterKind, Store};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
 struct TestSite {
     base: String,
-    store: Arc<SqliteStore>,
+    store: Store,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -18,7 +16,7 @@ struct TestSite {
 async fn start() -> Result<TestSite, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("site.sqlite3");
-    let store = Arc::new(SqliteStore::open(&path.to_string_lossy()).await?);
+    let store = Store::open(&path.to_string_lossy()).await?;
     let site = demail_web::Site::new(Catalog::builtin()?, store.clone(), None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

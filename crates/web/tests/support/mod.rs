@@ -26,7 +26,7 @@ impl TestSite {
         let dir = tempfile::tempdir()?;
         let db = dir.path().join("demail.sqlite3");
         let db = db.to_str().ok_or_else(|| fail("temporary path is not UTF-8"))?;
-        let store = demail_store::open(db).await?;
+        let store = demail_store::Store::open(db).await?;
         let site = demail_web::Site::new(demail_catalog::Catalog::builtin()?, store, None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let origin = format!("http://{}", listener.local_addr()?);
