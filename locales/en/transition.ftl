@@ -220,3 +220,28 @@ dns-srv-not-offered = { $service } is declared unavailable.
 dns-srv-unexpected-target = { $service } points to { $found } instead of { $expected }.
 dns-host-found = { $host } exists.
 dns-autodiscover-missing = None of these names exist: { $tried }.
+
+## Checklist kept online (private link)
+
+checklist-keep-title = Keep the list online
+checklist-keep-help = You can keep the list of accounts on this site, under a private link only you know (no account to create). Tick what is done there. It is deleted automatically after 90 days; only service names and links are kept, never your address.
+checklist-keep-button = Keep the list under a private link
+checklist-title = My list for turning the page
+checklist-lead = Bookmark this link: it is the only way to find this list again. Do not share it.
+checklist-progress = { $done } of { $total } finished
+checklist-progress-label = Progress
+checklist-retention = This list will be deleted on { $date } ({ $days } days after it was created).
+checklist-status-todo = To do
+checklist-status-done = Done
+checklist-status-not-needed = Not needed
+checklist-status-later = Later
+checklist-col-status = Status
+checklist-col-actions = Mark as
+checklist-delete = Delete this list now
+checklist-deleted = The list has been deleted.
+transition-error-checklist-title = List not found
+transition-error-checklist = This list does not exist or has been deleted (lists are kept 90 days). Scan again to make a new one.
+transition-error-checklist-form-title = Choice not recognised
+transition-error-checklist-form = This choice is not possible. Go back to the list and use one of the buttons.
+transition-error-store-title = Cannot save
+transition-error-store = The list could not be saved right now. Download it instead ("Download the checklist" button), or try again later.

@@ -220,3 +220,28 @@ dns-srv-not-offered = { $service } est déclaré indisponible.
 dns-srv-unexpected-target = { $service } pointe vers { $found } au lieu de { $expected }.
 dns-host-found = { $host } existe.
 dns-autodiscover-missing = Aucun de ces noms n'existe : { $tried }.
+
+## Liste à cocher en ligne (lien privé)
+
+checklist-keep-title = Garder la liste en ligne
+checklist-keep-help = Vous pouvez garder la liste des comptes sur ce site, sous un lien privé que vous seul connaissez (pas de compte à créer). Vous y cochez ce qui est fait. Elle est effacée automatiquement après 90 jours ; seuls les noms des services et les liens sont gardés, jamais votre adresse.
+checklist-keep-button = Garder la liste sous un lien privé
+checklist-title = Ma liste pour tourner la page
+checklist-lead = Gardez ce lien dans vos favoris : c'est la seule façon de retrouver cette liste. Ne le partagez pas.
+checklist-progress = { $done } sur { $total } terminés
+checklist-progress-label = Avancement
+checklist-retention = Cette liste sera effacée le { $date } ({ $days } jours après sa création).
+checklist-status-todo = À faire
+checklist-status-done = Fait
+checklist-status-not-needed = Pas nécessaire
+checklist-status-later = Plus tard
+checklist-col-status = État
+checklist-col-actions = Marquer comme
+checklist-delete = Effacer cette liste maintenant
+checklist-deleted = La liste a été effacée.
+transition-error-checklist-title = Liste introuvable
+transition-error-checklist = Cette liste n'existe pas ou a été effacée (elle est gardée 90 jours). Refaites l'analyse pour en créer une nouvelle.
+transition-error-checklist-form-title = Choix non reconnu
+transition-error-checklist-form = Ce choix n'est pas possible. Revenez à la liste et utilisez un des boutons.
+transition-error-store-title = Enregistrement impossible
+transition-error-store = La liste n'a pas pu être enregistrée pour le moment. Téléchargez-la plutôt (bouton « Télécharger la liste à cocher »), ou réessayez plus tard.

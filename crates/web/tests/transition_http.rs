@@ -1,16 +1,15 @@
 //! The "turn the page" pages over real HTTP: they answer in both languages, and bad input gets a
 //! clear 4xx page, never a 500.
 
-use std::sync::Arc;
-
 use demail_catalog::Catalog;
-use demail_store::SqliteStore;
+use demail_store::Store;
 use reqwest::StatusCode;
 
 type R = Result<(), Box<dyn std::error::Error>>;
 
 struct TestSite {
     base: String,
+    store: Store,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -18,15 +17,15 @@ struct TestSite {
 async fn start() -> Result<TestSite, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("site.sqlite3");
-    let store = Arc::new(SqliteStore::open(&path.to_string_lossy()).await?);
-    let site = demail_web::Site::new(Catalog::builtin()?, store, None);
+    let store = Store::open(&path.to_string_lossy()).await?;
+    let site = demail_web::Site::new(Catalog::builtin()?, store.clone(), None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move {
         let _ = demail_web::serve(listener, site).await;
     });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    Ok(TestSite { base, client, _dir: dir })
+    Ok(TestSite { base, store, client, _dir: dir })
 }
 
 impl TestSite {
@@ -140,5 +139,54 @@ async fn downloads_return_the_posted_lists_as_files() -> R {
             .is_some_and(|v| v.starts_with("text/vcard"))
     );
     assert!(body.contains("FN:Jeanne Martin\r\nEMAIL:jeanne@orange.fr\r\n"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_checklist_lives_under_a_private_link_until_deleted() -> R {
+    let site = start().await?;
+    let form = "l=Google%09google.com%09https%3A%2F%2Fmyaccount.google.com%2Femail\
+                &l=Boutique%09boutique.fr%09https%3A%2F%2Fboutique.fr%2F.well-known%2Fchange-password\
+                &l=Evil%09evil.fr%09javascript%3Aalert(1)";
+    let (status, headers, _) = site.post("/transition/liste", form).await?;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let token = location.strip_prefix("/transition/liste/").unwrap_or_default().to_string();
+    assert_eq!(token.len(), 32, "{location}");
+    let (status, body) = site.get(&location).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("0 sur 2 terminés") && body.contains("Boutique") && !body.contains("javascript:"));
+    assert!(body.contains("sera effacée le"));
+    let (status, headers, _) = site.post(&location, "position=1&statut=done").await?;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers.get("location").and_then(|v| v.to_str().ok()), Some(location.as_str()));
+    let (_, body) = site.get(&location).await?;
+    assert!(body.contains("1 sur 2 terminés"));
+    // The database holds only a hash of the token.
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT token_hash FROM transition_checklists").fetch_all(site.store.pool()).await?;
+    assert_eq!(rows.len(), 1);
+    assert_ne!(rows[0].0, token);
+    // Bad input: clear 4xx pages.
+    let (status, _, body) = site.post(&location, "position=1&statut=fini").await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("Choix non reconnu"));
+    let (status, _, _) = site.post(&location, "position=9&statut=done").await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = site.get("/transition/liste/0123456789abcdef0123456789abcdef").await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Liste introuvable"));
+    let (status, _) = site.get("/transition/liste/..%2Fetc").await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = site.post("/transition/liste", "l=sans-tabulations").await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Deleting is immediate.
+    let (status, headers, _) = site.post(&format!("{location}/supprimer"), "").await?;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let back = headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let (_, body) = site.get(&back).await?;
+    assert!(body.contains("La liste a été effacée."));
+    let (status, _) = site.get(&location).await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     Ok(())
 }

@@ -18,6 +18,11 @@ use demail_scan::{
 };
 use secrecy::SecretString;
 
+use axum::extract::State;
+use axum::response::Redirect;
+use demail_store::{ChecklistItem, ItemStatus};
+use sha2::{Digest, Sha256};
+
 use super::{Ctx, error_page, render};
 use crate::Site;
 use crate::view::Loc;
@@ -30,6 +35,9 @@ pub fn routes() -> Router<Site> {
         .route("/transition/guides", get(guide_list))
         .route("/transition/guides/{id}", get(guide))
         .route("/transition/telechargement/{file}", post(download))
+        .route("/transition/liste", post(checklist_create))
+        .route("/transition/liste/{token}", get(checklist_show).post(checklist_update))
+        .route("/transition/liste/{token}/supprimer", post(checklist_delete))
 }
 
 /// Longest time a scan may take before the page gives up.
@@ -46,6 +54,8 @@ struct JourneyPage {
     l: Loc,
     switch: String,
     guides: Vec<GuideLink>,
+    /// A checklist was just deleted.
+    deleted: bool,
 }
 
 struct GuideLink {
@@ -65,7 +75,8 @@ async fn journey(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
-    let page = JourneyPage { l: ctx.loc, switch: ctx.switch_href(), guides: guide_links(&ctx.loc) };
+    let deleted = ctx.pairs.iter().any(|(k, v)| k == "liste" && v == "supprimee");
+    let page = JourneyPage { l: ctx.loc, switch: ctx.switch_href(), guides: guide_links(&ctx.loc), deleted };
     render(StatusCode::OK, &page)
 }
 
@@ -189,6 +200,7 @@ struct ResultsPage {
     download_checklist: String,
     download_csv: String,
     download_vcard: String,
+    keep_online: String,
 }
 
 struct ServiceRow {
@@ -302,6 +314,7 @@ impl ResultsPage {
             download_checklist: l.href("/transition/telechargement/liste.csv"),
             download_csv: l.href("/transition/telechargement/contacts.csv"),
             download_vcard: l.href("/transition/telechargement/contacts.vcf"),
+            keep_online: l.href("/transition/liste"),
             l,
         }
     }
@@ -403,6 +416,207 @@ async fn download(
 fn csv(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
     if s.contains([',', '"', '\r', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checklist kept online under a private link (no account): only a hash of the link's token
+// is stored, and the list is deleted after `RETENTION_DAYS`.
+
+/// How long a checklist is kept (stated on the page).
+pub const RETENTION_DAYS: i64 = 90;
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A new private token: 128 random bits as 32 hex digits.
+fn new_token() -> Option<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The stored key of a token; `None` when the token is not one we could have made.
+fn token_hash(token: &str) -> Option<String> {
+    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect())
+}
+
+async fn checklist_create(
+    State(site): State<Site>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let l = Ctx::new(&headers, "/transition", q.as_deref())
+        .map_or_else(|b| Loc { lang: b.0, explicit: true }, |c| c.loc);
+    let items: Vec<ChecklistItem> = url::form_urlencoded::parse(&body)
+        .filter(|(k, _)| k == "l")
+        .filter_map(|(_, v)| {
+            let f: Vec<&str> = v.split('\t').collect();
+            match f[..] {
+                [label, domain, link] if safe_link(link) => Some(ChecklistItem {
+                    label: label.chars().take(200).collect(),
+                    domain: domain.chars().take(253).collect(),
+                    link: link.chars().take(2000).collect(),
+                    status: ItemStatus::Todo,
+                }),
+                _ => None,
+            }
+        })
+        .take(MAX_ROWS * 2)
+        .collect();
+    if items.is_empty() {
+        return error_page(l.lang, StatusCode::BAD_REQUEST, "transition-error-download");
+    }
+    let Some(token) = new_token() else {
+        return error_page(l.lang, StatusCode::SERVICE_UNAVAILABLE, "transition-error-store");
+    };
+    let Some(hash) = token_hash(&token) else {
+        return error_page(l.lang, StatusCode::SERVICE_UNAVAILABLE, "transition-error-store");
+    };
+    let now = now();
+    if let Err(e) = site.store().create_checklist(&hash, &items, now, now + RETENTION_DAYS * 86_400).await {
+        tracing::error!("checklist: {e}");
+        return error_page(l.lang, StatusCode::SERVICE_UNAVAILABLE, "transition-error-store");
+    }
+    Redirect::to(&l.href(&format!("/transition/liste/{token}"))).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "transition_checklist.html")]
+struct ChecklistPage {
+    l: Loc,
+    switch: String,
+    items: Vec<ChecklistRow>,
+    done: usize,
+    total: usize,
+    progress: String,
+    expires: String,
+    action: String,
+    delete: String,
+}
+
+struct ChecklistRow {
+    position: usize,
+    label: String,
+    domain: String,
+    link: String,
+    status: String,
+    open: bool,
+}
+
+async fn checklist_show(
+    State(site): State<Site>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(token): Path<String>,
+) -> Response {
+    let path = format!("/transition/liste/{token}");
+    let ctx = match Ctx::new(&headers, &path, q.as_deref()) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    let l = ctx.loc;
+    let Some(hash) = token_hash(&token) else {
+        return error_page(l.lang, StatusCode::NOT_FOUND, "transition-error-checklist");
+    };
+    let list = match site.store().checklist(&hash, now()).await {
+        Ok(Some(list)) => list,
+        Ok(None) => return error_page(l.lang, StatusCode::NOT_FOUND, "transition-error-checklist"),
+        Err(e) => {
+            tracing::error!("checklist: {e}");
+            return error_page(l.lang, StatusCode::SERVICE_UNAVAILABLE, "transition-error-store");
+        }
+    };
+    let total = list.items.len();
+    let done =
+        list.items.iter().filter(|i| matches!(i.status, ItemStatus::Done | ItemStatus::NotNeeded)).count();
+    let items = list
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(position, i)| ChecklistRow {
+            position,
+            open: matches!(i.status, ItemStatus::Todo | ItemStatus::Later),
+            status: l.t(&format!("checklist-status-{}", i.status.as_str())),
+            label: i.label,
+            domain: i.domain,
+            link: i.link,
+        })
+        .collect();
+    let expires = chrono::DateTime::from_timestamp(list.expires_at, 0)
+        .map(|d| l.date(d.date_naive()))
+        .unwrap_or_default();
+    let page = ChecklistPage {
+        switch: ctx.switch_href(),
+        items,
+        done,
+        total,
+        progress: l.t_args("checklist-progress", &[("done", done.to_string()), ("total", total.to_string())]),
+        expires: l.t_args("checklist-retention", &[("date", expires), ("days", RETENTION_DAYS.to_string())]),
+        action: l.href(&path),
+        delete: l.href(&format!("{path}/supprimer")),
+        l,
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn checklist_update(
+    State(site): State<Site>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Response {
+    let l = Ctx::new(&headers, "/transition", q.as_deref())
+        .map_or_else(|b| Loc { lang: b.0, explicit: true }, |c| c.loc);
+    let Some(hash) = token_hash(&token) else {
+        return error_page(l.lang, StatusCode::NOT_FOUND, "transition-error-checklist");
+    };
+    let mut position = None;
+    let mut status = None;
+    for (k, v) in url::form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "position" => position = v.parse::<i64>().ok(),
+            "statut" => status = ItemStatus::parse(&v),
+            _ => {}
+        }
+    }
+    let (Some(position), Some(status)) = (position, status) else {
+        return error_page(l.lang, StatusCode::BAD_REQUEST, "transition-error-checklist-form");
+    };
+    match site.store().set_checklist_item(&hash, position, status, now()).await {
+        Ok(true) => Redirect::to(&l.href(&format!("/transition/liste/{token}"))).into_response(),
+        Ok(false) => error_page(l.lang, StatusCode::NOT_FOUND, "transition-error-checklist"),
+        Err(e) => {
+            tracing::error!("checklist: {e}");
+            error_page(l.lang, StatusCode::SERVICE_UNAVAILABLE, "transition-error-store")
+        }
+    }
+}
+
+async fn checklist_delete(
+    State(site): State<Site>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(token): Path<String>,
+) -> Response {
+    let l = Ctx::new(&headers, "/transition", q.as_deref())
+        .map_or_else(|b| Loc { lang: b.0, explicit: true }, |c| c.loc);
+    let Some(hash) = token_hash(&token) else {
+        return error_page(l.lang, StatusCode::NOT_FOUND, "transition-error-checklist");
+    };
+    match site.store().delete_checklist(&hash).await {
+        Ok(true) => {
+            Redirect::to(&l.href_pairs("/transition", &[("liste", "supprimee".to_string())])).into_response()
+        }
+        Ok(false) => error_page(l.lang, StatusCode::NOT_FOUND, "transition-error-checklist"),
+        Err(e) => {
+            tracing::error!("checklist: {e}");
+            error_page(l.lang, StatusCode::SERVICE_UNAVAILABLE, "transition-error-store")
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
