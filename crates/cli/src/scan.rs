@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use demail_scan::{
-    ChangeLink, ImapScanOptions, ScanReport, ScanState, Scanner, Service, Trust, Unsubscribe,
+    ChangeLink, ImapScanOptions, ScanReport, ScanState, Scanner, Service, Trust, Unsubscribe, announcement,
     correspondents_csv, correspondents_vcard,
 };
 
@@ -47,6 +47,12 @@ pub struct ScanArgs {
     /// Your other addresses, so that mail to them is recognised as yours (repeatable).
     #[arg(long, value_name = "ADDRESS")]
     pub me: Vec<String>,
+    /// Also print a ready message announcing this new address to your correspondents.
+    #[arg(long, value_name = "ADDRESS")]
+    pub new_address: Option<String>,
+    /// Language of that message: fr or en.
+    #[arg(long, value_name = "LANG", default_value = "fr")]
+    pub lang: String,
 }
 
 /// Runs `demail scan`.
@@ -93,6 +99,10 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", render(&report, args.since_last));
+        if let Some(new) = &args.new_address {
+            let old = report.my_addresses.first().map_or(account.credentials.user.as_str(), String::as_str);
+            println!("\n---- {} ----\n{}", new, announcement(&args.lang, old, new, ""));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -240,6 +250,8 @@ mod tests {
             since_last,
             state: Some(dir.path().join("state.json")),
             me: vec![c.owner.clone()],
+            new_address: Some("camille@nouvelle.example".into()),
+            lang: "fr".into(),
         };
         // Without an earlier scan, --since-last says what to do.
         let err = run(args(true)).await.err().map(|e| e.to_string()).unwrap_or_default();
