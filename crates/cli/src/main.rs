@@ -4,6 +4,7 @@ mod dns;
 mod export;
 mod import;
 mod migrate;
+mod scan;
 mod settings;
 
 use std::net::SocketAddr;
@@ -40,6 +41,8 @@ enum Command {
     Export(export::ExportArgs),
     /// Check the mail DNS records of your own domain and print the records to add.
     Dns(dns::DnsArgs),
+    /// Find the services and people that know an old address (reads message headers only).
+    Scan(scan::ScanArgs),
 }
 
 #[derive(Args)]
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => block_on(migrate::run(args)),
         Command::Import(args) => block_on(import::run(args)),
         Command::Export(args) => block_on(export::run(args)),
+        Command::Scan(args) => block_on(scan::run(args)),
         Command::Dns(args) => load_catalog(None).and_then(|catalog| block_on(dns::run(args, &catalog))),
     };
     match result {

@@ -9,6 +9,7 @@
 mod counters;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod transition;
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use counters::{Counter, CounterKind};
+pub use transition::{Checklist, ChecklistItem, ItemStatus};
 
 /// A storage failure, with what the operator can do about it.
 #[derive(Debug, thiserror::Error)]

@@ -74,6 +74,7 @@ pub fn router(site: Site) -> Router {
         .route("/api/v1/recommendations", get(api::recommendations))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(health))
+        .merge(pages::transition::routes().merge(pages::domain::routes()))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(guard_uri))
         .layer(middleware::from_fn(security_headers))

@@ -278,6 +278,9 @@ fn page_types(site: &TestSite, lang: &str) -> Result<Vec<(&'static str, String)>
         ("directory", "/fournisseurs".to_owned()),
         ("provider page", format!("/fournisseurs/{provider}")),
         ("about", "/a-propos".to_owned()),
+        ("transition", "/transition".to_owned()),
+        ("forwarding guide", "/transition/guides/gmail".to_owned()),
+        ("own domain form", "/domaine".to_owned()),
         ("404 page", "/cette-page-n-existe-pas".to_owned()),
         ("400 page", "/resultats?pour=personne".to_owned()),
     ];

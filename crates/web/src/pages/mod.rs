@@ -1,7 +1,9 @@
 //! HTML pages, grouped by journey. Handlers are thin: read the request, ask an engine, render.
 
 pub mod choose;
+pub mod domain;
 pub mod providers;
+pub mod transition;
 
 use askama::Template;
 use axum::http::{HeaderMap, StatusCode, header};
