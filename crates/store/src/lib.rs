@@ -6,7 +6,9 @@
 //! module with `impl Store { … }`. Each backend has its own migration directory. Where the
 //! two must differ (claiming jobs), the code branches on [`Backend`].
 
+pub mod admin;
 mod counters;
+pub mod help;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -15,7 +17,9 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use admin::{AdminUser, AuditEntry, ProviderStatus};
 pub use counters::{Counter, CounterKind};
+pub use help::{ConsentRecord, HelpFilter, HelpNote, HelpRequest, NewHelpRequest, PurgeReport, StatusChange};
 
 /// A storage failure, with what the operator can do about it.
 #[derive(Debug, thiserror::Error)]
