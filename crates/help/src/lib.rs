@@ -1,6 +1,7 @@
 //! Help requests with real consent: who may be contacted, for what, for how long, and the mail that
 //! goes with it. Storage is in `demail-store`; pages are in `demail-web`.
 
+pub mod accounts;
 pub mod mail;
 
 use std::fmt;
@@ -8,7 +9,8 @@ use std::fmt;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-pub use mail::{MailError, Mailer, OutboxMailer, OutgoingMail, SmtpMailer, SmtpSettings};
+pub use accounts::{Role, hash_password, verify_password};
+pub use mail::{MailAttachment, MailError, Mailer, OutboxMailer, OutgoingMail, SmtpMailer, SmtpSettings};
 
 /// A contact address that has been checked: the only way to get one is [`ContactEmail::parse`].
 #[derive(Debug, Clone, PartialEq, Eq)]
