@@ -53,9 +53,11 @@ async fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
     let password = match std::env::var(PASSWORD_VAR) {
         Ok(p) if !p.is_empty() => p,
         _ => {
-            let first = rpassword::prompt_password(format!("Password for {username}: "))
-                .context("cannot read the password; set DEMAIL_ADMIN_PASSWORD to give it without a terminal")?;
-            let again = rpassword::prompt_password("Same password again: ").context("cannot read the password")?;
+            let first = rpassword::prompt_password(format!("Password for {username}: ")).context(
+                "cannot read the password; set DEMAIL_ADMIN_PASSWORD to give it without a terminal",
+            )?;
+            let again =
+                rpassword::prompt_password("Same password again: ").context("cannot read the password")?;
             if first != again {
                 bail!("the two passwords differ; nothing was changed");
             }

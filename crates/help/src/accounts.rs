@@ -1,8 +1,8 @@
 //! Backoffice accounts: roles and password hashing (argon2id through the `argon2` crate).
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

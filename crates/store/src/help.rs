@@ -510,7 +510,12 @@ async fn history(
 
 impl Store {
     /// Adds another link token to a request (each mail from the backoffice carries a fresh one).
-    pub async fn add_help_token(&self, request_id: i64, token_hash: &str, kind: &str) -> Result<(), StoreError> {
+    pub async fn add_help_token(
+        &self,
+        request_id: i64,
+        token_hash: &str,
+        kind: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO help_tokens (token_hash, request_id, kind) VALUES ($1, $2, $3)")
             .bind(token_hash)
             .bind(request_id)

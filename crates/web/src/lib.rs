@@ -115,7 +115,11 @@ pub fn spawn_maintenance(site: Site, every: std::time::Duration) -> tokio::task:
             let now = chrono::Utc::now().timestamp();
             match pages::help::purge(site.store(), h.cfg.retention, now).await {
                 Ok(r) if r.unconfirmed + r.expired > 0 => {
-                    tracing::info!("retention purge: {} unconfirmed, {} expired help requests erased", r.unconfirmed, r.expired);
+                    tracing::info!(
+                        "retention purge: {} unconfirmed, {} expired help requests erased",
+                        r.unconfirmed,
+                        r.expired
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!("retention purge: {e}"),

@@ -66,10 +66,15 @@ fn lang_of(headers: &HeaderMap) -> Loc {
 }
 
 fn cookie_value(headers: &HeaderMap) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
-        let (k, v) = c.trim().split_once('=')?;
-        (k == COOKIE).then(|| v.to_owned())
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == COOKIE).then(|| v.to_owned())
+        })
 }
 
 /// The session of this request, or the response to send instead (the log-in page).
@@ -133,7 +138,12 @@ async fn login_form(State(site): State<Site>, headers: HeaderMap) -> Response {
     render(StatusCode::OK, &LoginPage { l, token: h.signer.issue("login", now()), failed: false })
 }
 
-async fn login(State(site): State<Site>, ClientIp(ip): ClientIp, headers: HeaderMap, body: Bytes) -> Response {
+async fn login(
+    State(site): State<Site>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&body);
     let l = lang_of(&headers);
     let h = match help_state(&site, l.lang) {
@@ -154,7 +164,8 @@ async fn login(State(site): State<Site>, ClientIp(ip): ClientIp, headers: Header
     let password = field(&pairs, "mot-de-passe").to_owned();
     let user = match user {
         Some((user, hash)) => {
-            let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
+            let ok =
+                tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
             ok.then_some(user)
         }
         None => None,
@@ -265,7 +276,11 @@ async fn requests(State(site): State<Site>, headers: HeaderMap, RawQuery(q): Raw
         include_unassigned: !s.is_admin(),
     };
     let store = site.store();
-    let (list, users, counts) = match (store.help_requests(&filter).await, store.admin_users().await, store.help_counts_by_status().await) {
+    let (list, users, counts) = match (
+        store.help_requests(&filter).await,
+        store.admin_users().await,
+        store.help_counts_by_status().await,
+    ) {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(l.lang, "listing requests", e),
     };
@@ -295,7 +310,11 @@ async fn requests(State(site): State<Site>, headers: HeaderMap, RawQuery(q): Raw
         channels: options(&l, "help-channel", &["mail", "phone", "in-person"], channel),
         regions,
         age: days.map(|d| d.to_string()).unwrap_or_default(),
-        counts: if s.is_admin() { counts.into_iter().map(|(k, n)| (l.t(&format!("help-status-{k}")), n)).collect() } else { Vec::new() },
+        counts: if s.is_admin() {
+            counts.into_iter().map(|(k, n)| (l.t(&format!("help-status-{k}")), n)).collect()
+        } else {
+            Vec::new()
+        },
     };
     render(StatusCode::OK, &page)
 }
@@ -323,7 +342,12 @@ struct RequestPage {
     message: String,
 }
 
-async fn request_page(State(site): State<Site>, Path(id): Path<i64>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+async fn request_page(
+    State(site): State<Site>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let (s, h, l) = match enter(&site, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -350,7 +374,9 @@ async fn show_request(site: &Site, h: &HelpState, l: Loc, s: &Session, id: i64, 
         store.help_notes(id).await,
     ) {
         (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => return internal(l.lang, "reading a request", e),
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+            return internal(l.lang, "reading a request", e);
+        }
     };
     let may_mail = consents.iter().any(|c| c.purpose == "followup" && c.withdrawn_at.is_none());
     let partners = consents
@@ -376,7 +402,11 @@ async fn show_request(site: &Site, h: &HelpState, l: Loc, s: &Session, id: i64, 
         assignee: name_of(&users, req.assignee),
         volunteers: users
             .iter()
-            .map(|u| Opt { value: u.id.to_string(), label: u.username.clone(), selected: req.assignee == Some(u.id) })
+            .map(|u| Opt {
+                value: u.id.to_string(),
+                label: u.username.clone(),
+                selected: req.assignee == Some(u.id),
+            })
             .collect(),
         statuses: options(&l, "help-status", STATUSES, &req.status),
         consents: consents.iter().map(|c| (c.wording.clone(), c.withdrawn_at.is_none())).collect(),
@@ -387,7 +417,14 @@ async fn show_request(site: &Site, h: &HelpState, l: Loc, s: &Session, id: i64, 
             .collect(),
         notes: notes
             .iter()
-            .map(|n| (when(&l, n.at), l.t(&format!("admin-note-kind-{}", n.kind)), name_of(&users, n.author), n.body.clone()))
+            .map(|n| {
+                (
+                    when(&l, n.at),
+                    l.t(&format!("admin-note-kind-{}", n.kind)),
+                    name_of(&users, n.author),
+                    n.body.clone(),
+                )
+            })
             .collect(),
         may_mail,
         message,
@@ -397,7 +434,12 @@ async fn show_request(site: &Site, h: &HelpState, l: Loc, s: &Session, id: i64, 
 }
 
 /// `POST /admin/demandes/{id}`: one action (`action` = assign, status, note, mail, handover).
-async fn request_action(State(site): State<Site>, Path(id): Path<i64>, headers: HeaderMap, body: Bytes) -> Response {
+async fn request_action(
+    State(site): State<Site>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&body);
     let (s, h, l) = match enter_post(&site, &headers, &pairs).await {
         Ok(x) => x,
@@ -419,7 +461,14 @@ async fn request_action(State(site): State<Site>, Path(id): Path<i64>, headers: 
                 return error_page(l.lang, StatusCode::FORBIDDEN, "error-forbidden");
             }
             let r = store.assign_help_request(id, to, Some(s.user.id), t).await;
-            log(&site, &s, "assign", &format!("to user {}", to.map_or("nobody".into(), |u| u.to_string())), Some(id)).await;
+            log(
+                &site,
+                &s,
+                "assign",
+                &format!("to user {}", to.map_or("nobody".into(), |u| u.to_string())),
+                Some(id),
+            )
+            .await;
             r
         }
         "status" => {
@@ -454,13 +503,15 @@ async fn request_action(State(site): State<Site>, Path(id): Path<i64>, headers: 
             if let Err(r) = reply(&site, h, &req, &subject, &text).await {
                 return r;
             }
-            let r = store.add_help_note(id, "mail", Some(s.user.id), &format!("{subject}\n\n{text}"), t).await;
+            let r =
+                store.add_help_note(id, "mail", Some(s.user.id), &format!("{subject}\n\n{text}"), t).await;
             log(&site, &s, "mail", "", Some(id)).await;
             r
         }
         "handover" => {
             let partner = field(&pairs, "partenaire");
-            let purpose = Purpose::parse(&format!("partner:{partner}")).map(|p| p.as_string()).unwrap_or_default();
+            let purpose =
+                Purpose::parse(&format!("partner:{partner}")).map(|p| p.as_string()).unwrap_or_default();
             match store.has_consent(id, &purpose).await {
                 Ok(true) => {}
                 Ok(false) => return show_request(&site, h, l, &s, id, l.t("admin-no-consent")).await,
@@ -479,11 +530,20 @@ async fn request_action(State(site): State<Site>, Path(id): Path<i64>, headers: 
 }
 
 /// Sends a volunteer's reply, in the person's language, with a fresh link to their data page.
-async fn reply(site: &Site, h: &HelpState, req: &HelpRequest, subject: &str, text: &str) -> Result<(), Response> {
+async fn reply(
+    site: &Site,
+    h: &HelpState,
+    req: &HelpRequest,
+    subject: &str,
+    text: &str,
+) -> Result<(), Response> {
     let l = Loc { lang: Lang::parse(&req.lang).unwrap_or(Lang::Fr), explicit: true };
     let to = ContactEmail::parse(&req.email).map_err(|e| internal(l.lang, "stored address", e))?;
     let token = Token::generate().map_err(|e| internal(l.lang, "link token", e))?;
-    site.store().add_help_token(req.id, &token.hash(), "data").await.map_err(|e| internal(l.lang, "link token", e))?;
+    site.store()
+        .add_help_token(req.id, &token.hash(), "data")
+        .await
+        .map_err(|e| internal(l.lang, "link token", e))?;
     let base = h.cfg.base_url.trim_end_matches('/');
     let data = format!("{base}/mes-donnees/{}?lang={}", token.expose(), l.code());
     let footer = l.t_args("help-mail-footer", &[("data", data)]);
@@ -538,7 +598,10 @@ async fn providers(State(site): State<Site>, headers: HeaderMap) -> Response {
         rows: marks
             .iter()
             .map(|m| {
-                let name = site.catalog().get(&m.provider_id).map_or_else(|| m.provider_id.clone(), |p| p.name.clone());
+                let name = site
+                    .catalog()
+                    .get(&m.provider_id)
+                    .map_or_else(|| m.provider_id.clone(), |p| p.name.clone());
                 (name, l.t(&format!("provider-mark-{}", m.status)), m.note.clone(), when(&l, m.updated_at))
             })
             .collect(),
@@ -601,10 +664,21 @@ async fn audit(State(site): State<Site>, headers: HeaderMap) -> Response {
         .into_iter()
         .map(|e| {
             let target = e.request_id.map(|id| format!("#{id}")).unwrap_or_default();
-            (when(&l, e.at), e.username.unwrap_or_default(), e.action, format!("{} {target}", e.detail).trim().to_owned())
+            (
+                when(&l, e.at),
+                e.username.unwrap_or_default(),
+                e.action,
+                format!("{} {target}", e.detail).trim().to_owned(),
+            )
         })
         .collect();
-    let page = AuditPage { l, user: s.user.username.clone(), is_admin: true, token: h.signer.issue(&s.scope(), now()), rows };
+    let page = AuditPage {
+        l,
+        user: s.user.username.clone(),
+        is_admin: true,
+        token: h.signer.issue(&s.scope(), now()),
+        rows,
+    };
     render(StatusCode::OK, &page)
 }
 

@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use demail_catalog::Needs;
 use demail_catalog::matching::REGIONS;
-use demail_help::{CONSENT_TEXT_VERSION, Channel, ContactEmail, Mailer, OutgoingMail, Purpose, Retention, Token};
+use demail_help::{
+    CONSENT_TEXT_VERSION, Channel, ContactEmail, Mailer, OutgoingMail, Purpose, Retention, Token,
+};
 use demail_store::{HelpRequest, NewHelpRequest};
 
 use super::{Ctx, error_page, render};
@@ -105,7 +107,12 @@ pub(crate) fn posted_loc(headers: &HeaderMap, pairs: &[(String, String)]) -> Loc
 }
 
 /// 403 unless the form carries a valid token for `scope`.
-pub(crate) fn check_token(h: &HelpState, scope: &str, pairs: &[(String, String)], lang: Lang) -> Result<(), Response> {
+pub(crate) fn check_token(
+    h: &HelpState,
+    scope: &str,
+    pairs: &[(String, String)],
+    lang: Lang,
+) -> Result<(), Response> {
     if h.signer.verify(scope, field(pairs, csrf::FIELD), now()) {
         Ok(())
     } else {
@@ -187,7 +194,14 @@ struct Values {
     news: bool,
 }
 
-fn form_page(site: &Site, h: &HelpState, l: Loc, switch: String, v: &Values, errors: Vec<(String, String)>) -> FormPage {
+fn form_page(
+    site: &Site,
+    h: &HelpState,
+    l: Loc,
+    switch: String,
+    v: &Values,
+    errors: Vec<(String, String)>,
+) -> FormPage {
     let list = shortlist_of(site, &v.from);
     let mut regions: Vec<Choice> = REGIONS
         .iter()
@@ -260,7 +274,12 @@ async fn form(State(site): State<Site>, headers: HeaderMap, RawQuery(q): RawQuer
 
 /// `POST /accompagnement`: checks the token and the fields, stores an unconfirmed request, mails
 /// the confirmation link.
-async fn submit(State(site): State<Site>, ClientIp(ip): ClientIp, headers: HeaderMap, body: Bytes) -> Response {
+async fn submit(
+    State(site): State<Site>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&body);
     let l = posted_loc(&headers, &pairs);
     let h = match help_state(&site, l.lang) {
@@ -327,7 +346,11 @@ async fn submit(State(site): State<Site>, ClientIp(ip): ClientIp, headers: Heade
         need: v.need.trim().to_owned(),
         channel: channel.as_str().to_owned(),
         region: if region_ok { v.region.clone() } else { String::new() },
-        context: if v.attach { list.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ") } else { String::new() },
+        context: if v.attach {
+            list.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")
+        } else {
+            String::new()
+        },
         consents: consents.into_iter().map(|(p, w)| (p, CONSENT_TEXT_VERSION.to_owned(), w)).collect(),
         confirm_token_hash: confirm.hash(),
         confirm_expires_at: t + h.cfg.retention.unconfirmed_hours * 3600,
@@ -341,7 +364,10 @@ async fn submit(State(site): State<Site>, ClientIp(ip): ClientIp, headers: Heade
     if let Err(e) = h.cfg.mailer.send(&mail).await {
         return internal(l.lang, "sending the confirmation mail", e);
     }
-    let mut paragraphs = vec![l.t("help-sent-text"), l.t_args("help-sent-expiry", &[("hours", h.cfg.retention.unconfirmed_hours.to_string())])];
+    let mut paragraphs = vec![
+        l.t("help-sent-text"),
+        l.t_args("help-sent-expiry", &[("hours", h.cfg.retention.unconfirmed_hours.to_string())]),
+    ];
     if h.cfg.outbox.is_some() {
         paragraphs.push(l.t("help-outbox-note"));
     }
@@ -397,12 +423,19 @@ pub(crate) fn mail_html(l: &Loc, text: &str) -> String {
         }
         body.push_str(&format!("<p>{p}</p>\n"));
     }
-    format!("<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"></head><body>\n{body}</body></html>\n", l.code())
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"></head><body>\n{body}</body></html>\n",
+        l.code()
+    )
 }
 
 /// Minimal HTML escaping for mail bodies (askama escapes the pages).
 pub(crate) fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -464,7 +497,12 @@ async fn confirm_page(
 }
 
 /// `POST /accompagnement/confirmer/{token}`.
-async fn confirm(State(site): State<Site>, Path(raw): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn confirm(
+    State(site): State<Site>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&body);
     let l = posted_loc(&headers, &pairs);
     let h = match help_state(&site, l.lang) {
@@ -480,10 +518,14 @@ async fn confirm(State(site): State<Site>, Path(raw): Path<String>, headers: Hea
     };
     match site.store().confirm_help_request(&token.hash(), now()).await {
         Ok(Some(_)) => {
-            let mut page = NoticePage::new(l, l.t("help-confirmed-title"), vec![l.t_args(
-                "help-confirmed-text",
-                &[("months", h.cfg.retention.confirmed_months.to_string())],
-            )]);
+            let mut page = NoticePage::new(
+                l,
+                l.t("help-confirmed-title"),
+                vec![l.t_args(
+                    "help-confirmed-text",
+                    &[("months", h.cfg.retention.confirmed_months.to_string())],
+                )],
+            );
             page.paragraphs.push(l.t("help-confirmed-data"));
             render(StatusCode::OK, &page)
         }
@@ -545,7 +587,12 @@ fn deletion_time(h: &HelpState, req: &HelpRequest) -> i64 {
 }
 
 /// `GET /mes-donnees/{token}`: everything held about the person, and what they can do with it.
-async fn my_data(State(site): State<Site>, Path(raw): Path<String>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+async fn my_data(
+    State(site): State<Site>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let path = format!("/mes-donnees/{raw}");
     let ctx = match Ctx::new(&headers, &path, q.as_deref()) {
         Ok(c) => c,
@@ -623,7 +670,12 @@ async fn my_data_json(State(site): State<Site>, Path(raw): Path<String>, headers
 }
 
 /// `POST /mes-donnees/{token}/retirer`: withdraws one consent (`purpose`), or all.
-async fn withdraw(State(site): State<Site>, Path(raw): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn withdraw(
+    State(site): State<Site>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&body);
     let l = posted_loc(&headers, &pairs);
     let h = match help_state(&site, l.lang) {
@@ -648,7 +700,12 @@ async fn withdraw(State(site): State<Site>, Path(raw): Path<String>, headers: He
 }
 
 /// `POST /mes-donnees/{token}/effacer`: erases every row about the person, now.
-async fn erase(State(site): State<Site>, Path(raw): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn erase(
+    State(site): State<Site>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&body);
     let l = posted_loc(&headers, &pairs);
     let h = match help_state(&site, l.lang) {
