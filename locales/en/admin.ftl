@@ -59,3 +59,6 @@ provider-mark-open = Open (remove the mark)
 provider-mark-full = Full
 provider-mark-away = Away for now
 provider-mark-closed = Closed
+provider-mark-public-full = According to our volunteers, this host is full for now.
+provider-mark-public-away = According to our volunteers, this host is not answering at the moment.
+provider-mark-public-closed = According to our volunteers, this host no longer takes new accounts.

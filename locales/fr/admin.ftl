@@ -59,3 +59,6 @@ provider-mark-open = Ouvert (retirer le signalement)
 provider-mark-full = Complet
 provider-mark-away = Absent pour le moment
 provider-mark-closed = Fermé
+provider-mark-public-full = D'après nos bénévoles, cet hébergeur est complet pour le moment.
+provider-mark-public-away = D'après nos bénévoles, cet hébergeur ne répond pas en ce moment.
+provider-mark-public-closed = D'après nos bénévoles, cet hébergeur n'accepte plus de nouveaux comptes.

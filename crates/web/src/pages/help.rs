@@ -741,6 +741,15 @@ async fn unsubscribe(State(site): State<Site>, Path(raw): Path<String>, headers:
     }
 }
 
+/// The volunteers' mark on a provider (full, away, closed) in the reader's words, if any.
+pub async fn provider_mark(site: &Site, l: &Loc, provider_id: &str) -> Option<String> {
+    let marks =
+        site.store().provider_statuses().await.map_err(|e| tracing::error!("provider marks: {e}")).ok()?;
+    let m = marks.into_iter().find(|m| m.provider_id == provider_id)?;
+    let status = l.t(&format!("provider-mark-public-{}", m.status));
+    Some(if m.note.is_empty() { status } else { format!("{status} {}", m.note) })
+}
+
 /// Deletes what the retention rules say must go, as of `now`; returns what was removed.
 pub async fn purge(
     store: &demail_store::Store,
