@@ -1,6 +1,9 @@
 //! The volunteers' backoffice under `/admin`: log-in with rate limiting, sessions in a cookie
 //! limited to `/admin`, a signed token on every form, and the help requests' triage.
 
+// The error of these helpers is the page to send back, as in axum's own extractors.
+#![allow(clippy::result_large_err)]
+
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;

@@ -1,6 +1,9 @@
 //! Journey 4 "Be accompanied": the help form offered after the results, double opt-in by mail,
 //! and the private page `/mes-donnees/{token}` (see, download, withdraw, erase).
 
+// The error of these helpers is the page to send back, as in axum's own extractors.
+#![allow(clippy::result_large_err)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
