@@ -8,6 +8,7 @@
 
 pub mod admin;
 mod counters;
+pub mod events;
 pub mod help;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -19,6 +20,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use admin::{AdminUser, AuditEntry, ProviderStatus};
 pub use counters::{Counter, CounterKind};
+pub use events::{Event, EventSummary, NewEvent, Registration};
 pub use help::{ConsentRecord, HelpFilter, HelpNote, HelpRequest, NewHelpRequest, PurgeReport, StatusChange};
 
 /// A storage failure, with what the operator can do about it.

@@ -194,3 +194,79 @@ async fn sessions_secrets_and_provider_overrides_on_both_backends() -> Result<()
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn events_fill_then_use_a_waiting_list_and_a_cancellation_promotes_the_first_waiting_on_both_backends()
+-> Result<(), String> {
+    let backends = both_backends().await?;
+    for store in &backends.stores {
+        let b = format!("{:?}", store.backend());
+        let e = |e: demail_store::StoreError| format!("{b}: {e}");
+        let day = 24 * HOUR;
+        let event = demail_store::NewEvent {
+            title: "Atelier".into(),
+            description: "Quitter Gmail".into(),
+            starts_at: T0 + 3 * day,
+            minutes: 120,
+            place: "Rennes".into(),
+            online_url: String::new(),
+            capacity: 2,
+            lang: "fr".into(),
+            created_by: None,
+            now: T0,
+        };
+        let id = store.create_event(&event).await.map_err(e)?;
+        for (i, who) in ["a", "b", "c", "d"].iter().enumerate() {
+            store
+                .register_for_event(
+                    id,
+                    &format!("{who}@x.fr"),
+                    "fr",
+                    "v1",
+                    "ok",
+                    &format!("t-{who}"),
+                    T0 + i as i64,
+                )
+                .await
+                .map_err(e)?;
+        }
+        let mut statuses = Vec::new();
+        for who in ["a", "b", "c"] {
+            let r = store.confirm_registration(&format!("t-{who}"), T0 + HOUR).await.map_err(e)?;
+            statuses.push(r.map(|r| r.status).unwrap_or_default());
+        }
+        assert_eq!(statuses, ["confirmed", "confirmed", "waiting"], "{b}");
+        let list = store.upcoming_events(T0).await.map_err(e)?;
+        assert_eq!((list[0].confirmed, list[0].waiting), (2, 1), "{b}");
+
+        // "a" cancels: the row goes, "c" gets the place.
+        let promoted = store.cancel_registration("t-a").await.map_err(e)?.flatten();
+        assert_eq!(promoted.map(|r| (r.email, r.status)), Some(("c@x.fr".into(), "confirmed".into())), "{b}");
+        assert!(store.registration_by_token("t-a").await.map_err(e)?.is_none(), "{b}");
+
+        // Reminders: only confirmed people, only within the last day, only once.
+        assert!(store.reminders_due(T0, T0 + day).await.map_err(e)?.is_empty(), "{b}");
+        let due = store.reminders_due(T0 + 2 * day + HOUR, T0 + 3 * day + HOUR).await.map_err(e)?;
+        let mut who: Vec<String> = due.iter().map(|(r, _)| r.email.clone()).collect();
+        who.sort();
+        assert_eq!(who, ["b@x.fr", "c@x.fr"], "{b}");
+        for (r, _) in &due {
+            store.mark_reminded(r.id, T0 + 2 * day + HOUR).await.map_err(e)?;
+        }
+        assert!(
+            store.reminders_due(T0 + 2 * day + HOUR, T0 + 3 * day + HOUR).await.map_err(e)?.is_empty(),
+            "{b}"
+        );
+
+        // Purge: "d" never confirmed; then the whole list three months after the event.
+        assert_eq!(store.purge_events(T0 + 49 * HOUR - 48 * HOUR, 0).await.map_err(e)?, (1, 0), "{b}");
+        assert_eq!(store.purge_events(0, T0 + 100 * day).await.map_err(e)?.1, 1, "{b}");
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM event_registrations")
+            .fetch_one(store.pool())
+            .await
+            .and_then(|r| r.try_get("n"))
+            .map_err(|x| x.to_string())?;
+        assert_eq!(n, 0, "{b}");
+    }
+    Ok(())
+}

@@ -113,7 +113,9 @@ CREATE TABLE event_registrations (
     event_id     INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     email        TEXT    NOT NULL,
     lang         TEXT    NOT NULL,
-    status       TEXT    NOT NULL,            -- 'pending', 'confirmed', 'waiting', 'cancelled'
+    status       TEXT    NOT NULL,            -- 'pending', 'confirmed', 'waiting' (a cancelled registration is deleted)
+    consent_version TEXT  NOT NULL,            -- version of the consent sentence shown
+    consent_wording TEXT  NOT NULL,            -- the exact sentence (proof while the row exists)
     token_hash   TEXT    NOT NULL UNIQUE,
     created_at   INTEGER NOT NULL,
     confirmed_at INTEGER,
