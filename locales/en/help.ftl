@@ -116,3 +116,86 @@ error-bad-form-title = Incomplete form
 error-bad-form = Some information in the form is missing or not valid. Go back and check.
 error-admin-only-title = For administrators only
 error-admin-only = This page is only for administrator accounts.
+
+## Events
+events-title = Workshops and meetings
+events-lead = Volunteers show you how to change your e-mail address, online or near you. It is free.
+events-none = No event is planned for now. Come back soon.
+events-online = Online
+events-lang-fr = in French
+events-lang-en = in English
+events-places-left = Free places: { $count }.
+events-full = Full. Waiting list: { $waiting }.
+events-back = All events
+events-online-link-later = The link to take part will be sent to you by e-mail.
+events-register = Register
+events-privacy = We keep your address only for this event: confirmation, a reminder the day before, and a link to cancel. We erase the list of participants 3 months after the event.
+events-consent = I agree to receive the e-mails of this event (confirmation and reminder).
+events-error-consent = Tick the box: without your consent we cannot write to you.
+events-waiting-note = The event is full: you will be on the waiting list, and told if a place becomes free.
+events-join-waiting = Join the waiting list
+events-register-button = Register
+events-sent-text = We have sent you an e-mail. Click the link in it to confirm your registration.
+events-confirm-title = Confirm my registration
+events-confirm-text = Press the button to confirm your registration.
+events-confirm-button = I confirm
+events-confirmed-title = You are registered
+events-confirmed-text = Done. We have sent you an e-mail with the invitation for your calendar, and we will write to you the day before.
+events-waiting-title = You are on the waiting list
+events-waiting-text = The event is full. We will write to you if a place becomes free.
+events-cancel-title = Cancel my registration
+events-cancel-text = Press the button to cancel. Your address will be erased from the list.
+events-cancel-button = I cancel my registration
+events-cancelled-title = Registration cancelled
+events-cancelled-text = Done, and your address is erased. Thank you for freeing the place.
+error-event-unknown-title = Event not found
+error-event-unknown = This event does not exist, or it is over. See the list of events.
+events-mail-confirm-subject = Confirm your registration: { $title }
+events-mail-confirm-text =
+    Hello,
+
+    You registered for "{ $title }" ({ $when }). To confirm, open this link:
+    { $confirm }
+
+    If you did not ask for anything, do nothing: we will erase your address within 48 hours.
+
+    The Démailnagement volunteers
+events-mail-confirmed-subject = Registration confirmed: { $title }
+events-mail-confirmed-text =
+    Hello,
+
+    Your place is booked for "{ $title }", { $when }.
+    Place: { $place }
+
+    The invitation for your calendar is attached. We will write to you the day before.
+
+    To cancel and erase your address:
+    { $cancel }
+events-mail-waiting-subject = Waiting list: { $title }
+events-mail-waiting-text =
+    Hello,
+
+    "{ $title }" ({ $when }) is full. You are on the waiting list: we will write to you if a place becomes free.
+
+    To leave the list and erase your address:
+    { $cancel }
+events-mail-promoted-subject = A place is free: { $title }
+events-mail-promoted-text =
+    Hello,
+
+    Good news: a place became free for "{ $title }", { $when }. It is yours.
+    Place: { $place }
+
+    The invitation for your calendar is attached.
+
+    To cancel and erase your address:
+    { $cancel }
+events-mail-reminder-subject = Tomorrow: { $title }
+events-mail-reminder-text =
+    Hello,
+
+    A short reminder: "{ $title }", { $when }.
+    Place: { $place }
+
+    You cannot come any more? Free your place:
+    { $cancel }

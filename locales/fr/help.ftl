@@ -116,3 +116,86 @@ error-bad-form-title = Formulaire incomplet
 error-bad-form = Une information du formulaire manque ou n'est pas valable. Revenez en arrière et vérifiez.
 error-admin-only-title = Réservé aux administrateurs
 error-admin-only = Cette page est réservée aux comptes administrateurs.
+
+## Événements
+events-title = Ateliers et rencontres
+events-lead = Des bénévoles vous montrent comment changer d'adresse mail, en ligne ou près de chez vous. C'est gratuit.
+events-none = Aucun événement n'est prévu pour le moment. Revenez bientôt.
+events-online = En ligne
+events-lang-fr = en français
+events-lang-en = en anglais
+events-places-left = Places libres : { $count }.
+events-full = Complet. Liste d'attente : { $waiting }.
+events-back = Tous les événements
+events-online-link-later = Le lien pour participer vous sera envoyé par mail.
+events-register = S'inscrire
+events-privacy = Nous gardons votre adresse seulement pour cet événement : confirmation, rappel la veille, et un lien pour annuler. Nous effaçons la liste des inscrits 3 mois après l'événement.
+events-consent = J'accepte de recevoir les mails de cet événement (confirmation et rappel).
+events-error-consent = Cochez la case : sans votre accord, nous ne pouvons pas vous écrire.
+events-waiting-note = L'événement est complet : vous serez sur la liste d'attente, et prévenu si une place se libère.
+events-join-waiting = M'inscrire sur la liste d'attente
+events-register-button = M'inscrire
+events-sent-text = Nous vous avons envoyé un mail. Cliquez sur le lien qu'il contient pour confirmer votre inscription.
+events-confirm-title = Confirmer mon inscription
+events-confirm-text = Appuyez sur le bouton pour confirmer votre inscription.
+events-confirm-button = Je confirme
+events-confirmed-title = Vous êtes inscrit
+events-confirmed-text = C'est noté. Nous vous avons envoyé un mail avec l'invitation pour votre agenda, et nous vous écrirons la veille.
+events-waiting-title = Vous êtes sur la liste d'attente
+events-waiting-text = L'événement est complet. Nous vous écrivons si une place se libère.
+events-cancel-title = Annuler mon inscription
+events-cancel-text = Appuyez sur le bouton pour annuler. Votre adresse sera effacée de la liste.
+events-cancel-button = J'annule mon inscription
+events-cancelled-title = Inscription annulée
+events-cancelled-text = C'est fait, et votre adresse est effacée. Merci d'avoir libéré la place.
+error-event-unknown-title = Événement introuvable
+error-event-unknown = Cet événement n'existe pas, ou il est terminé. Consultez la liste des événements.
+events-mail-confirm-subject = Confirmez votre inscription : { $title }
+events-mail-confirm-text =
+    Bonjour,
+
+    Vous vous êtes inscrit à « { $title } » ({ $when }). Pour confirmer, ouvrez ce lien :
+    { $confirm }
+
+    Si vous n'avez rien demandé, ne faites rien : nous effacerons votre adresse sous 48 heures.
+
+    L'équipe bénévole Démailnagement
+events-mail-confirmed-subject = Inscription confirmée : { $title }
+events-mail-confirmed-text =
+    Bonjour,
+
+    Votre place est réservée pour « { $title } », { $when }.
+    Lieu : { $place }
+
+    L'invitation pour votre agenda est jointe. Nous vous écrirons la veille.
+
+    Pour annuler et effacer votre adresse :
+    { $cancel }
+events-mail-waiting-subject = Liste d'attente : { $title }
+events-mail-waiting-text =
+    Bonjour,
+
+    « { $title } » ({ $when }) est complet. Vous êtes sur la liste d'attente : nous vous écrivons si une place se libère.
+
+    Pour quitter la liste et effacer votre adresse :
+    { $cancel }
+events-mail-promoted-subject = Une place s'est libérée : { $title }
+events-mail-promoted-text =
+    Bonjour,
+
+    Bonne nouvelle : une place s'est libérée pour « { $title } », { $when }. Elle est à vous.
+    Lieu : { $place }
+
+    L'invitation pour votre agenda est jointe.
+
+    Pour annuler et effacer votre adresse :
+    { $cancel }
+events-mail-reminder-subject = C'est demain : { $title }
+events-mail-reminder-text =
+    Bonjour,
+
+    Petit rappel : « { $title } », { $when }.
+    Lieu : { $place }
+
+    Vous ne pouvez plus venir ? Libérez votre place :
+    { $cancel }

@@ -2,6 +2,7 @@
 //! goes with it. Storage is in `demail-store`; pages are in `demail-web`.
 
 pub mod accounts;
+pub mod events;
 pub mod mail;
 
 use std::fmt;
@@ -10,6 +11,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 pub use accounts::{Role, hash_password, verify_password};
+pub use events::{Invitation, invitation_ics};
 pub use mail::{MailAttachment, MailError, Mailer, OutboxMailer, OutgoingMail, SmtpMailer, SmtpSettings};
 
 /// A contact address that has been checked: the only way to get one is [`ContactEmail::parse`].

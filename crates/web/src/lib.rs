@@ -25,6 +25,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use i18n::Lang;
+pub use pages::events::send_reminders;
 pub use pages::help::{HelpConfig, purge as purge_help};
 
 /// Longest request target (path and query) the site accepts, in bytes.
@@ -90,6 +91,7 @@ pub fn router(site: Site) -> Router {
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(health))
         .merge(pages::help::routes())
+        .merge(pages::events::routes())
         .merge(admin::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(guard_uri))
@@ -123,6 +125,19 @@ pub fn spawn_maintenance(site: Site, every: std::time::Duration) -> tokio::task:
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!("retention purge: {e}"),
+            }
+            match pages::events::send_reminders(&site, now).await {
+                Ok(n) if n > 0 => tracing::info!("event reminders: {n} sent"),
+                Ok(_) => {}
+                Err(e) => tracing::error!("event reminders: {e}"),
+            }
+            // Attendee lists go 3 months after the event (docs/PRIVACY.md).
+            if let Err(e) = site
+                .store()
+                .purge_events(now - h.cfg.retention.unconfirmed_hours * 3600, now - 92 * 86_400)
+                .await
+            {
+                tracing::error!("event purge: {e}");
             }
         }
     })

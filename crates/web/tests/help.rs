@@ -278,3 +278,115 @@ async fn the_purge_erases_unconfirmed_requests_after_48_hours_with_an_injected_c
     assert_eq!(rows(&site).await?, vec![0; HELP_TABLES.len()]);
     Ok(())
 }
+
+#[tokio::test]
+async fn an_event_fills_up_then_a_cancellation_gives_the_place_to_the_waiting_list_and_reminders_go_out()
+-> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    let site = HelpSite::start(MailTo::Smtp(&smtp), GENEROUS).await?;
+    let hash = demail_help::hash_password("a long enough password")?;
+    site.store.upsert_admin_user("anne", &hash, "volunteer", None, 0).await?;
+
+    // A volunteer creates a one-place workshop three days from now.
+    let cookie = site.login("anne", "a long enough password").await?;
+    let page = site.get("/admin/evenements", Some(&cookie)).await?;
+    let day = (chrono::Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%d").to_string();
+    let form = [
+        ("jeton", page.hidden("jeton")?),
+        ("titre", "Atelier <b>Gmail</b>".to_owned()),
+        ("description", "Apportez votre ordinateur.".to_owned()),
+        ("date", day.clone()),
+        ("heure", "14:30".to_owned()),
+        ("duree", "90".to_owned()),
+        ("lieu", "Maison de quartier, Rennes".to_owned()),
+        ("lien", String::new()),
+        ("places", "1".to_owned()),
+        ("langue", "fr".to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = site.post("/admin/evenements", &form, Some(&cookie)).await?;
+    assert_eq!(res.status, 303, "{}", res.body);
+
+    let list = site.get("/evenements", None).await?;
+    assert!(
+        list.body.contains("Atelier &#60;b&#62;Gmail&#60;/b&#62;")
+            && list.body.contains("Places libres : 1."),
+        "{}",
+        list.body
+    );
+    let id =
+        site.store.upcoming_events(0).await?.first().map(|e| e.event.id).ok_or_else(|| fail("no event"))?;
+
+    // Two people register and confirm from their mails: one place, one on the waiting list.
+    let mut n = 0;
+    for (who, expected) in [("a@exemple.fr", "Vous êtes inscrit"), ("b@exemple.fr", "liste d&#39;attente")] {
+        let page = site.get(&format!("/evenements/{id}"), None).await?;
+        let res = site
+            .post(
+                &format!("/evenements/{id}"),
+                &[("jeton", &page.hidden("jeton")?), ("lang", "fr"), ("email", who), ("accord", "1")],
+                None,
+            )
+            .await?;
+        assert_eq!(res.status, 200, "{}", res.body);
+        n += 1;
+        let mail = parse_mail(&smtp.wait_for(n).await?[n - 1])?;
+        assert!(mail.to.contains(who));
+        let confirm = link(&mail.text, &format!("{}/evenements/confirmer/", site.origin))?;
+        let page = site.get(&confirm, None).await?;
+        let res = site
+            .post(
+                confirm.split('?').next().unwrap_or_default(),
+                &[("jeton", &page.hidden("jeton")?), ("lang", "fr")],
+                None,
+            )
+            .await?;
+        assert!(res.body.contains(expected), "{}", res.body);
+        n += 1;
+    }
+    let mails = smtp.wait_for(4).await?;
+    let confirmed = parse_mail(&mails[1])?;
+    assert_eq!(confirmed.attachments.len(), 1, "the confirmed place comes with an invitation");
+    let ics = String::from_utf8_lossy(&confirmed.attachments[0].1).into_owned();
+    assert!(ics.contains(&format!("DTSTART:{}T143000", day.replace('-', ""))), "{ics}");
+    assert!(ics.contains("LOCATION:Maison de quartier\\, Rennes"), "{ics}");
+    let waiting = parse_mail(&mails[3])?;
+    assert!(waiting.attachments.is_empty() && waiting.subject.starts_with("Liste d'attente"));
+
+    // A registration without consent is refused and stores nothing.
+    let page = site.get(&format!("/evenements/{id}"), None).await?;
+    let res = site
+        .post(
+            &format!("/evenements/{id}"),
+            &[("jeton", &page.hidden("jeton")?), ("email", "c@exemple.fr")],
+            None,
+        )
+        .await?;
+    assert_eq!(res.status, 422);
+
+    // "a" cancels from the link in the mail: the row goes and "b" gets the place, by mail.
+    let cancel = link(&confirmed.text, &format!("{}/evenements/annuler/", site.origin))?;
+    let page = site.get(&cancel, None).await?;
+    let res = site
+        .post(cancel.split('?').next().unwrap_or_default(), &[("jeton", &page.hidden("jeton")?)], None)
+        .await?;
+    assert!(res.body.contains("Inscription annulée"));
+    let promoted = parse_mail(&smtp.wait_for(5).await?[4])?;
+    assert!(promoted.to.contains("b@exemple.fr") && promoted.subject.starts_with("Une place s'est libérée"));
+    assert_eq!(promoted.attachments.len(), 1);
+    assert_eq!(site.count("event_registrations").await?, 1);
+
+    // The reminder goes once, the day before (clock injected).
+    let starts = site.store.event(id).await?.map(|e| e.starts_at).unwrap_or_default();
+    assert_eq!(demail_web::send_reminders(&site.site, starts - 36 * 3600).await?, 0);
+    assert_eq!(demail_web::send_reminders(&site.site, starts - 12 * 3600).await?, 1);
+    assert_eq!(demail_web::send_reminders(&site.site, starts - 11 * 3600).await?, 0);
+    let reminder = parse_mail(&smtp.wait_for(6).await?[5])?;
+    assert!(reminder.subject.starts_with("C'est demain") && reminder.to.contains("b@exemple.fr"));
+
+    // One-click from the reminder's List-Unsubscribe header cancels too.
+    let url = reminder.list_unsubscribe.trim_matches(['<', '>']).to_owned();
+    assert_eq!(site.post(&url, &[("List-Unsubscribe", "One-Click")], None).await?.status, 200);
+    assert_eq!(site.count("event_registrations").await?, 0);
+    Ok(())
+}

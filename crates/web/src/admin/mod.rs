@@ -41,6 +41,7 @@ pub fn routes() -> Router<Site> {
         .route("/admin/fournisseurs", get(providers).post(provider_action))
         .route("/admin/journal", get(audit))
         .route("/admin/statistiques.csv", get(stats_csv))
+        .route("/admin/evenements", get(events).post(create_event))
 }
 
 /// A logged-in volunteer, with the hash of their session (the scope of their form tokens).
@@ -710,4 +711,97 @@ async fn stats_csv(State(site): State<Site>, headers: HeaderMap) -> Response {
         csv,
     )
         .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events (any volunteer may create one)
+
+#[derive(Template)]
+#[template(path = "admin_events.html")]
+struct EventsPage {
+    l: Loc,
+    user: String,
+    is_admin: bool,
+    token: String,
+    events: Vec<crate::pages::events::EventView>,
+    errors: Vec<String>,
+}
+
+async fn events_page(site: &Site, h: &HelpState, l: Loc, s: &Session, errors: Vec<String>) -> Response {
+    let list = match site.store().upcoming_events(now()).await {
+        Ok(e) => e,
+        Err(e) => return internal(l.lang, "listing events", e),
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = EventsPage {
+        l,
+        user: s.user.username.clone(),
+        is_admin: s.is_admin(),
+        token: h.signer.issue(&s.scope(), now()),
+        events: list.iter().map(|e| crate::pages::events::event_view(&l, e)).collect(),
+        errors,
+    };
+    render(status, &page)
+}
+
+async fn events(State(site): State<Site>, headers: HeaderMap) -> Response {
+    match enter(&site, &headers).await {
+        Ok((s, h, l)) => events_page(&site, h, l, &s, Vec::new()).await,
+        Err(r) => r,
+    }
+}
+
+async fn create_event(State(site): State<Site>, headers: HeaderMap, body: Bytes) -> Response {
+    let pairs = form_pairs(&body);
+    let (s, h, l) = match enter_post(&site, &headers, &pairs).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let title: String = field(&pairs, "titre").trim().chars().take(200).collect();
+    let description: String = field(&pairs, "description").trim().chars().take(5000).collect();
+    let place: String = field(&pairs, "lieu").trim().chars().take(300).collect();
+    let online: String = field(&pairs, "lien").trim().chars().take(500).collect();
+    let starts = chrono::NaiveDateTime::parse_from_str(
+        &format!("{} {}", field(&pairs, "date"), field(&pairs, "heure")),
+        "%Y-%m-%d %H:%M",
+    );
+    let minutes: Option<i64> = field(&pairs, "duree").parse().ok().filter(|m| (15..=600).contains(m));
+    let capacity: Option<i64> = field(&pairs, "places").parse().ok().filter(|c| (1..=10_000).contains(c));
+    let lang = field(&pairs, "langue");
+    let mut errors = Vec::new();
+    if title.is_empty() {
+        errors.push(l.t("admin-event-error-title"));
+    }
+    if place.is_empty() == online.is_empty() {
+        errors.push(l.t("admin-event-error-place"));
+    }
+    if !online.is_empty() && !online.starts_with("https://") {
+        errors.push(l.t("admin-event-error-link"));
+    }
+    if starts.is_err() || minutes.is_none() || capacity.is_none() || Lang::parse(lang).is_none() {
+        errors.push(l.t("admin-event-error-numbers"));
+    }
+    let (Ok(starts), Some(minutes), Some(capacity), true) = (starts, minutes, capacity, errors.is_empty())
+    else {
+        return events_page(&site, h, l, &s, errors).await;
+    };
+    let new = demail_store::NewEvent {
+        title,
+        description,
+        starts_at: starts.and_utc().timestamp(),
+        minutes,
+        place,
+        online_url: online,
+        capacity,
+        lang: lang.to_owned(),
+        created_by: Some(s.user.id),
+        now: now(),
+    };
+    match site.store().create_event(&new).await {
+        Ok(id) => {
+            log(&site, &s, "event-create", &format!("event {id}"), None).await;
+            Redirect::to("/admin/evenements").into_response()
+        }
+        Err(e) => internal(l.lang, "creating an event", e),
+    }
 }

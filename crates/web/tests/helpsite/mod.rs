@@ -159,6 +159,7 @@ pub enum MailTo<'a> {
 /// The real site with help on, over a fresh SQLite file, on a free loopback port.
 pub struct HelpSite {
     pub origin: String,
+    pub site: demail_web::Site,
     pub store: Store,
     pub client: reqwest::Client,
     pub outbox: PathBuf,
@@ -211,9 +212,9 @@ impl HelpSite {
                 login_per_minute: limits.login_per_minute,
             },
         );
-        let task = tokio::spawn(demail_web::serve(listener, site));
+        let task = tokio::spawn(demail_web::serve(listener, site.clone()));
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-        Ok(HelpSite { origin, store, client, outbox, task, _dir: dir })
+        Ok(HelpSite { origin, site, store, client, outbox, task, _dir: dir })
     }
 
     pub fn url(&self, path: &str) -> String {
