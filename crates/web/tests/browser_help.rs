@@ -185,6 +185,30 @@ async fn axe_help_pages(lang: &str) -> Result<()> {
     b.goto(&site.url(&format!("/mes-donnees/{}?lang={lang}", "A".repeat(43)))).await?;
     check("unknown link (404)", &b).await?;
 
+    let id = site
+        .store
+        .create_event(&demail_store::NewEvent {
+            title: "Atelier".into(),
+            description: "Quitter Gmail".into(),
+            starts_at: chrono::Utc::now().timestamp() + 3 * 86_400,
+            minutes: 90,
+            place: "Rennes".into(),
+            online_url: String::new(),
+            capacity: 10,
+            lang: "fr".into(),
+            created_by: None,
+            now: 0,
+        })
+        .await?;
+    b.goto(&site.url(&format!("/evenements?lang={lang}"))).await?;
+    check("events", &b).await?;
+    b.goto(&site.url(&format!("/evenements/{id}?lang={lang}"))).await?;
+    check("one event", &b).await?;
+    b.execute("document.querySelector('#email').removeAttribute('required');", vec![]).await?;
+    b.click_on("form.help-form button[type=submit]").await?;
+    title_is(&b, if lang == "fr" { "Erreur" } else { "Error" }).await?;
+    check("event registration with errors", &b).await?;
+
     b.goto(&site.url("/admin/connexion")).await?;
     check("volunteers' log-in", &b).await?;
     type_into(&b, "#utilisateur", "alice").await?;
@@ -197,6 +221,8 @@ async fn axe_help_pages(lang: &str) -> Result<()> {
     check("one request", &b).await?;
     b.goto(&site.url("/admin/fournisseurs")).await?;
     check("provider marks", &b).await?;
+    b.goto(&site.url("/admin/evenements")).await?;
+    check("events backoffice", &b).await?;
     b.close().await?;
     assert!(report.is_empty(), "axe found {} violation(s) in {lang}:\n{}", report.len(), report.join("\n"));
     Ok(())
