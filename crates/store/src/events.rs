@@ -315,3 +315,17 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// When each registration still held was confirmed, from `since` on (for weekly counts).
+    pub async fn registrations_confirmed_since(&self, since: i64) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT confirmed_at FROM event_registrations WHERE confirmed_at >= $1 AND status = 'confirmed'
+             ORDER BY confirmed_at",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(|r| r.try_get::<i64, _>("confirmed_at")).collect::<Result<_, _>>()?)
+    }
+}

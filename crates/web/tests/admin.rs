@@ -262,7 +262,19 @@ async fn an_admin_marks_a_provider_full_and_exports_counts() -> Result<()> {
         "the mark shows on the public page: {}",
         public.body
     );
+    // The request above was confirmed this week: the weekly counts show it, in the page, the CSV
+    // and the chart.
+    let this_monday = chrono::Utc::now().date_naive().week(chrono::Weekday::Mon).first_day();
     let csv = site.get("/admin/statistiques.csv", Some(&admin)).await?;
-    assert_eq!(csv.body, "status,requests\nnew,1\n");
+    assert!(csv.body.starts_with("week,metric,count\n"), "{}", csv.body);
+    assert!(csv.body.contains(&format!("{this_monday},help,1\n")), "{}", csv.body);
+    assert_eq!(csv.body.lines().count(), 1 + 12 * 4);
+    let page = site.get("/admin/statistiques", Some(&admin)).await?;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("/admin/statistiques/help.svg"));
+    let chart = site.get("/admin/statistiques/help.svg", Some(&admin)).await?;
+    assert_eq!(chart.header("content-type"), "image/svg+xml");
+    assert_eq!(chart.body.matches("<rect").count(), 1 + 12, "a bar per week");
+    assert_eq!(site.get("/admin/statistiques/nope.svg", Some(&admin)).await?.status, 404);
     Ok(())
 }

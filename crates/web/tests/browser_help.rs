@@ -223,6 +223,10 @@ async fn axe_help_pages(lang: &str) -> Result<()> {
     check("provider marks", &b).await?;
     b.goto(&site.url("/admin/evenements")).await?;
     check("events backoffice", &b).await?;
+    b.goto(&site.url("/admin/statistiques")).await?;
+    check("statistics", &b).await?;
+    b.goto(&site.url("/admin/journal")).await?;
+    check("audit log", &b).await?;
     b.close().await?;
     assert!(report.is_empty(), "axe found {} violation(s) in {lang}:\n{}", report.len(), report.join("\n"));
     Ok(())

@@ -4,6 +4,8 @@
 // The error of these helpers is the page to send back, as in axum's own extractors.
 #![allow(clippy::result_large_err)]
 
+mod stats;
+
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
@@ -40,7 +42,9 @@ pub fn routes() -> Router<Site> {
         .route("/admin/demandes/{id}", get(request_page).post(request_action))
         .route("/admin/fournisseurs", get(providers).post(provider_action))
         .route("/admin/journal", get(audit))
+        .route("/admin/statistiques", get(stats_page))
         .route("/admin/statistiques.csv", get(stats_csv))
+        .route("/admin/statistiques/{metric}", get(stats_chart))
         .route("/admin/evenements", get(events).post(create_event))
 }
 
@@ -686,7 +690,71 @@ async fn audit(State(site): State<Site>, headers: HeaderMap) -> Response {
     render(StatusCode::OK, &page)
 }
 
-/// `GET /admin/statistiques.csv`: help requests by status (anonymous counts only).
+#[derive(Template)]
+#[template(path = "admin_stats.html")]
+struct StatsPage {
+    l: Loc,
+    user: String,
+    is_admin: bool,
+    token: String,
+    metrics: Vec<(String, String)>,
+    weeks: Vec<(String, Vec<i64>)>,
+    by_status: Vec<(String, i64)>,
+}
+
+/// `GET /admin/statistiques`: counts per week, with a chart per count.
+async fn stats_page(State(site): State<Site>, headers: HeaderMap) -> Response {
+    let (s, h, l) = match enter(&site, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Err(r) = admin_only(&s, &l) {
+        return r;
+    }
+    let today = chrono::Utc::now().date_naive();
+    let (rows, by_status) =
+        match (stats::weekly(site.store(), today).await, site.store().help_counts_by_status().await) {
+            (Ok(r), Ok(b)) => (r, b),
+            (Err(e), _) | (_, Err(e)) => return internal(l.lang, "statistics", e),
+        };
+    let page = StatsPage {
+        l,
+        user: s.user.username.clone(),
+        is_admin: true,
+        token: h.signer.issue(&s.scope(), now()),
+        metrics: stats::METRICS.iter().map(|m| ((*m).to_owned(), l.t(&format!("admin-stats-{m}")))).collect(),
+        weeks: rows.iter().map(|r| (l.date(r.monday), r.counts.clone())).collect(),
+        by_status: by_status.into_iter().map(|(k, n)| (l.t(&format!("help-status-{k}")), n)).collect(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// `GET /admin/statistiques/{metric}.svg`: the weekly bars of one count.
+async fn stats_chart(State(site): State<Site>, Path(metric): Path<String>, headers: HeaderMap) -> Response {
+    let (s, _, l) = match enter(&site, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Err(r) = admin_only(&s, &l) {
+        return r;
+    }
+    let Some(index) = metric.strip_suffix(".svg").and_then(|m| stats::METRICS.iter().position(|x| *x == m))
+    else {
+        return error_page(l.lang, StatusCode::NOT_FOUND, "error-not-found");
+    };
+    let rows = match stats::weekly(site.store(), chrono::Utc::now().date_naive()).await {
+        Ok(r) => r,
+        Err(e) => return internal(l.lang, "statistics", e),
+    };
+    let values: Vec<i64> = rows.iter().map(|r| r.counts[index]).collect();
+    match stats::bar_chart(&values) {
+        Ok(svg) => ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-store")], svg)
+            .into_response(),
+        Err(e) => internal(l.lang, "drawing a chart", e),
+    }
+}
+
+/// `GET /admin/statistiques.csv`: the weekly counts (anonymous counts only).
 async fn stats_csv(State(site): State<Site>, headers: HeaderMap) -> Response {
     let (s, _, l) = match enter(&site, &headers).await {
         Ok(x) => x,
@@ -695,20 +763,16 @@ async fn stats_csv(State(site): State<Site>, headers: HeaderMap) -> Response {
     if let Err(r) = admin_only(&s, &l) {
         return r;
     }
-    let counts = match site.store().help_counts_by_status().await {
-        Ok(c) => c,
+    let rows = match stats::weekly(site.store(), chrono::Utc::now().date_naive()).await {
+        Ok(r) => r,
         Err(e) => return internal(l.lang, "statistics", e),
     };
-    let mut csv = String::from("status,requests\n");
-    for (status, n) in counts {
-        csv.push_str(&format!("{status},{n}\n"));
-    }
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"demandes.csv\""),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"statistiques.csv\""),
         ],
-        csv,
+        stats::csv(&rows),
     )
         .into_response()
 }
