@@ -29,6 +29,9 @@ pub struct CreateUserArgs {
     /// Settings file [default: ./demail.toml if present].
     #[arg(long, env = "DEMAIL_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Turn on two-step verification: prints a secret to add to an authenticator app.
+    #[arg(long)]
+    pub totp: bool,
     /// Database [default: the one in the settings].
     #[arg(long)]
     pub database_url: Option<String>,
@@ -67,8 +70,17 @@ async fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
     let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
     let store = demail_store::Store::open(&settings.database_url).await?;
     let now = chrono::Utc::now().timestamp();
-    store.upsert_admin_user(username, &hash, role.as_str(), None, now).await?;
+    let totp = if args.totp { Some(demail_help::new_totp_secret(username)?) } else { None };
+    store
+        .upsert_admin_user(username, &hash, role.as_str(), totp.as_ref().map(|(s, _)| s.as_str()), now)
+        .await?;
     store.audit(None, "create-user", &format!("{username} ({})", role.as_str()), None, now).await?;
     println!("Account {username} ({}) is ready: log in at /admin on the site.", role.as_str());
+    if let Some((secret, url)) = totp {
+        println!("Two-step verification is on. Add this account to an authenticator app:");
+        println!("  secret: {secret}");
+        println!("  or the address: {url}");
+        println!("Keep them private: anyone with the secret can make codes.");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ use std::fmt;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-pub use accounts::{Role, hash_password, verify_password};
+pub use accounts::{Role, hash_password, new_totp_secret, totp_code, verify_password, verify_totp};
 pub use events::{Invitation, invitation_ics};
 pub use mail::{MailAttachment, MailError, Mailer, OutboxMailer, OutgoingMail, SmtpMailer, SmtpSettings};
 

@@ -529,10 +529,12 @@ impl Store {
 impl Store {
     /// When each request still held was confirmed, from `since` on (for weekly counts; no person).
     pub async fn help_confirmations_since(&self, since: i64) -> Result<Vec<i64>, StoreError> {
-        let rows = sqlx::query("SELECT confirmed_at FROM help_requests WHERE confirmed_at >= $1 ORDER BY confirmed_at")
-            .bind(since)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT confirmed_at FROM help_requests WHERE confirmed_at >= $1 ORDER BY confirmed_at",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows.iter().map(|r| r.try_get::<i64, _>("confirmed_at")).collect::<Result<_, _>>()?)
     }
 }

@@ -278,3 +278,29 @@ async fn an_admin_marks_a_provider_full_and_exports_counts() -> Result<()> {
     assert_eq!(site.get("/admin/statistiques/nope.svg", Some(&admin)).await?.status, 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn with_totp_on_the_log_in_needs_the_current_code() -> Result<()> {
+    let site = HelpSite::start(MailTo::Outbox, GENEROUS).await?;
+    let (secret, _) = demail_help::new_totp_secret("tess")?;
+    let hash = demail_help::hash_password(PASSWORD)?;
+    site.store.upsert_admin_user("tess", &hash, "admin", Some(&secret), 0).await?;
+    let token = site.get("/admin/connexion", None).await?.hidden("jeton")?;
+    let now = u64::try_from(chrono::Utc::now().timestamp())?;
+    let good = demail_help::totp_code(&secret, now).ok_or_else(|| fail("no code"))?;
+    let old = demail_help::totp_code(&secret, now - 600).ok_or_else(|| fail("no code"))?;
+    for (code, status) in [("", 401), ("123", 401), (old.as_str(), 401), (good.as_str(), 303)] {
+        let form =
+            [("jeton", token.as_str()), ("utilisateur", "tess"), ("mot-de-passe", PASSWORD), ("code", code)];
+        assert_eq!(site.post("/admin/connexion", &form, None).await?.status, status, "code {code:?}");
+    }
+    // A right code with a wrong password is still refused.
+    let form = [
+        ("jeton", token.as_str()),
+        ("utilisateur", "tess"),
+        ("mot-de-passe", "wrong password!"),
+        ("code", good.as_str()),
+    ];
+    assert_eq!(site.post("/admin/connexion", &form, None).await?.status, 401);
+    Ok(())
+}

@@ -13,7 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use demail_help::{ContactEmail, OutgoingMail, Purpose, Role, Token, verify_password};
+use demail_help::{ContactEmail, OutgoingMail, Purpose, Role, Token, verify_password, verify_totp};
 use demail_store::{AdminUser, HelpFilter, HelpRequest};
 
 use crate::pages::help::{
@@ -170,11 +170,17 @@ async fn login(
         Err(e) => return internal(l.lang, "reading an account", e),
     };
     let password = field(&pairs, "mot-de-passe").to_owned();
+    let code = field(&pairs, "code").to_owned();
     let user = match user {
         Some((user, hash)) => {
             let ok =
                 tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
-            ok.then_some(user)
+            // With TOTP turned on for the account, the 6-digit code is required too.
+            let second = match &user.totp_secret {
+                Some(secret) => verify_totp(secret, &code, u64::try_from(now()).unwrap_or(0)),
+                None => true,
+            };
+            (ok && second).then_some(user)
         }
         None => None,
     };
