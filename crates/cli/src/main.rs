@@ -1,5 +1,6 @@
 //! `demail`: the one binary. Thin: each subcommand parses its arguments and calls an engine.
 
+mod admin;
 mod dns;
 mod export;
 mod import;
@@ -43,6 +44,9 @@ enum Command {
     Dns(dns::DnsArgs),
     /// Find the services and people that know an old address (reads message headers only).
     Scan(scan::ScanArgs),
+    /// Manage the volunteers' backoffice (accounts).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 #[derive(Args)]
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         Command::Import(args) => block_on(import::run(args)),
         Command::Export(args) => block_on(export::run(args)),
         Command::Scan(args) => block_on(scan::run(args)),
+        Command::Admin(cmd) => block_on(admin::run(cmd)),
         Command::Dns(args) => load_catalog(None).and_then(|catalog| block_on(dns::run(args, &catalog))),
     };
     match result {
@@ -123,10 +128,60 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             format!("cannot listen on {}: is another program using that port?", settings.listen)
         })?;
         let addr = listener.local_addr()?;
-        let site = demail_web::Site::new(catalog, store, settings.public_url.clone());
+        let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let help = help_config(&settings, &store, base_url).await?;
+        let site = demail_web::Site::new(catalog, store, settings.public_url.clone()).with_help(help);
+        demail_web::spawn_maintenance(site.clone(), std::time::Duration::from_secs(600));
         println!("demail is running: open http://{addr}/ in your browser (Ctrl+C to stop)");
         demail_web::serve(listener, site).await?;
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Mailer (SMTP, else the outbox directory, said loudly), retention and the form-signing secret.
+async fn help_config(
+    settings: &settings::Settings,
+    store: &demail_store::Store,
+    base_url: String,
+) -> anyhow::Result<demail_web::HelpConfig> {
+    use std::sync::Arc;
+    let (mailer, outbox): (Arc<dyn demail_help::Mailer>, _) = match &settings.smtp_host {
+        Some(host) => {
+            let smtp = demail_help::SmtpSettings {
+                host: host.clone(),
+                port: settings.smtp_port,
+                security: settings.smtp_security.clone(),
+                username: settings.smtp_username.clone(),
+                password: settings.smtp_password.clone(),
+                from: settings.mail_from.clone(),
+            };
+            (Arc::new(demail_help::SmtpMailer::new(&smtp)?), None)
+        }
+        None => {
+            let dir = settings.outbox.clone();
+            println!("No SMTP server set (smtp_host): help mails are written to {}", dir.display());
+            (Arc::new(demail_help::OutboxMailer::new(dir.clone(), &settings.mail_from)?), Some(dir))
+        }
+    };
+    let secret = store
+        .site_secret("form-signing", || {
+            demail_help::Token::generate().map(|t| t.expose().to_owned()).unwrap_or_default()
+        })
+        .await?;
+    if secret.is_empty() {
+        anyhow::bail!("cannot create the site secret: the system's random source failed");
+    }
+    Ok(demail_web::HelpConfig {
+        mailer,
+        outbox,
+        base_url,
+        retention: demail_help::Retention {
+            confirmed_months: settings.help_retention_months,
+            ..demail_help::Retention::default()
+        },
+        secret,
+        form_per_minute: 5,
+        login_per_minute: 10,
     })
 }
 

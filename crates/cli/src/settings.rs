@@ -21,6 +21,20 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Log filter, e.g. `info` or `demail_web=debug`.
     pub log: String,
+    // --- Help requests and mail (issue 7) ---
+    /// SMTP server for the help mails; without it, mails are written to `outbox`.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// `starttls`, `tls` (implicit TLS) or `none` (a server on this machine only).
+    pub smtp_security: String,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// Sender of the help mails, e.g. `Démailnagement <aide@example.org>`.
+    pub mail_from: String,
+    /// Directory where mails go when no SMTP server is set.
+    pub outbox: PathBuf,
+    /// Confirmed help requests are erased this many months after the last action.
+    pub help_retention_months: u32,
 }
 
 impl Default for Settings {
@@ -31,6 +45,14 @@ impl Default for Settings {
             catalog: None,
             public_url: None,
             log: "info".to_owned(),
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_security: "starttls".to_owned(),
+            smtp_username: None,
+            smtp_password: None,
+            mail_from: "Démailnagement <demail@localhost>".to_owned(),
+            outbox: PathBuf::from("outbox"),
+            help_retention_months: 12,
         }
     }
 }
@@ -43,6 +65,14 @@ SETTINGS (defaults < demail.toml < DEMAIL_* environment variables < command-line
   catalog       DEMAIL_CATALOG       catalogue directory              [default: the built-in catalogue]
   public_url    DEMAIL_PUBLIC_URL    public address of the site       [default: none]
   log           DEMAIL_LOG           log filter (info, debug, …)      [default: info]
+  smtp_host     DEMAIL_SMTP_HOST     SMTP server for help mails       [default: none: mails go to outbox]
+  smtp_port     DEMAIL_SMTP_PORT     SMTP port                        [default: 587]
+  smtp_security DEMAIL_SMTP_SECURITY starttls, tls or none            [default: starttls]
+  smtp_username DEMAIL_SMTP_USERNAME SMTP user name                   [default: none]
+  smtp_password DEMAIL_SMTP_PASSWORD SMTP password (prefer the environment variable)
+  mail_from     DEMAIL_MAIL_FROM     sender of help mails             [default: Démailnagement <demail@localhost>]
+  outbox        DEMAIL_OUTBOX        directory of .eml files when no SMTP server is set [default: outbox]
+  help_retention_months DEMAIL_HELP_RETENTION_MONTHS  erase confirmed help requests after [default: 12]
 
 demail.toml is read from the working directory, or from the file given with --config / DEMAIL_CONFIG.
 Example demail.toml:
@@ -56,7 +86,22 @@ pub fn load(config: Option<&Path>, overrides: &Overrides) -> Result<Settings, Bo
         .merge(Toml::file(&file))
         // Only the settings' own keys: other DEMAIL_* variables (passwords for `migrate`, say)
         // belong to other commands and must never be read, let alone echoed in an error.
-        .merge(Env::prefixed("DEMAIL_").only(&["listen", "database_url", "catalog", "public_url", "log"]));
+        .merge(Env::prefixed("DEMAIL_").only(&[
+            "listen",
+            "database_url",
+            "catalog",
+            "public_url",
+            "log",
+            // help requests and mail
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_username",
+            "smtp_password",
+            "mail_from",
+            "outbox",
+            "help_retention_months",
+        ]));
     if let Some(l) = overrides.listen {
         fig = fig.merge(("listen", l));
     }

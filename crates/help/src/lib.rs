@@ -1,6 +1,8 @@
 //! Help requests with real consent: who may be contacted, for what, for how long, and the mail that
 //! goes with it. Storage is in `demail-store`; pages are in `demail-web`.
 
+pub mod accounts;
+pub mod events;
 pub mod mail;
 
 use std::fmt;
@@ -8,7 +10,9 @@ use std::fmt;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-pub use mail::{MailError, Mailer, OutboxMailer, OutgoingMail, SmtpMailer, SmtpSettings};
+pub use accounts::{Role, hash_password, new_totp_secret, totp_code, verify_password, verify_totp};
+pub use events::{Invitation, invitation_ics};
+pub use mail::{MailAttachment, MailError, Mailer, OutboxMailer, OutgoingMail, SmtpMailer, SmtpSettings};
 
 /// A contact address that has been checked: the only way to get one is [`ContactEmail::parse`].
 #[derive(Debug, Clone, PartialEq, Eq)]

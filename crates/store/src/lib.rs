@@ -6,7 +6,10 @@
 //! module with `impl Store { … }`. Each backend has its own migration directory. Where the
 //! two must differ (claiming jobs), the code branches on [`Backend`].
 
+pub mod admin;
 mod counters;
+pub mod events;
+pub mod help;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod transition;
@@ -16,8 +19,11 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use admin::{AdminUser, AuditEntry, ProviderStatus};
 pub use counters::{Counter, CounterKind};
 pub use transition::{Checklist, ChecklistItem, ItemStatus};
+pub use events::{Event, EventSummary, NewEvent, Registration};
+pub use help::{ConsentRecord, HelpFilter, HelpNote, HelpRequest, NewHelpRequest, PurgeReport, StatusChange};
 
 /// A storage failure, with what the operator can do about it.
 #[derive(Debug, thiserror::Error)]

@@ -2,9 +2,12 @@
 //!
 //! Works without JavaScript, makes no external request, and sets no cookie on public pages.
 
+mod admin;
 pub mod api;
+mod csrf;
 mod i18n;
 mod pages;
+pub mod ratelimit;
 mod view;
 
 use std::sync::Arc;
@@ -22,6 +25,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use i18n::Lang;
+pub use pages::events::send_reminders;
+pub use pages::help::{HelpConfig, purge as purge_help};
 
 /// Longest request target (path and query) the site accepts, in bytes.
 pub const MAX_URI_BYTES: usize = 2048;
@@ -30,6 +35,7 @@ pub const MAX_URI_BYTES: usize = 2048;
 #[derive(Clone)]
 pub struct Site {
     inner: Arc<Inner>,
+    help: Option<Arc<pages::help::HelpState>>,
 }
 
 struct Inner {
@@ -41,7 +47,17 @@ struct Inner {
 impl Site {
     /// A site over this catalogue and store.
     pub fn new(catalog: Catalog, store: Store, public_url: Option<String>) -> Self {
-        Site { inner: Arc::new(Inner { catalog, store, public_url }) }
+        Site { inner: Arc::new(Inner { catalog, store, public_url }), help: None }
+    }
+
+    /// Turns on the help requests and the backoffice, with their mailer and settings.
+    pub fn with_help(mut self, config: HelpConfig) -> Self {
+        self.help = Some(Arc::new(pages::help::HelpState::new(config)));
+        self
+    }
+
+    pub(crate) fn help(&self) -> Option<&pages::help::HelpState> {
+        self.help.as_deref()
     }
 
     pub(crate) fn catalog(&self) -> &Catalog {
@@ -75,6 +91,9 @@ pub fn router(site: Site) -> Router {
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(health))
         .merge(pages::transition::routes().merge(pages::domain::routes()))
+        .merge(pages::help::routes())
+        .merge(pages::events::routes())
+        .merge(admin::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(guard_uri))
         .layer(middleware::from_fn(security_headers))
@@ -85,7 +104,44 @@ pub fn router(site: Site) -> Router {
 
 /// Serves the site on `listener` until Ctrl+C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, site: Site) -> std::io::Result<()> {
-    axum::serve(listener, router(site)).with_graceful_shutdown(shutdown_signal()).await
+    let app = router(site).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+/// Starts the site's scheduled work (the retention purge) in the background, every `every`.
+pub fn spawn_maintenance(site: Site, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let Some(h) = site.help() else { return };
+            let now = chrono::Utc::now().timestamp();
+            match pages::help::purge(site.store(), h.cfg.retention, now).await {
+                Ok(r) if r.unconfirmed + r.expired > 0 => {
+                    tracing::info!(
+                        "retention purge: {} unconfirmed, {} expired help requests erased",
+                        r.unconfirmed,
+                        r.expired
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!("retention purge: {e}"),
+            }
+            match pages::events::send_reminders(&site, now).await {
+                Ok(n) if n > 0 => tracing::info!("event reminders: {n} sent"),
+                Ok(_) => {}
+                Err(e) => tracing::error!("event reminders: {e}"),
+            }
+            // Attendee lists go 3 months after the event (docs/PRIVACY.md).
+            if let Err(e) = site
+                .store()
+                .purge_events(now - h.cfg.retention.unconfirmed_hours * 3600, now - 92 * 86_400)
+                .await
+            {
+                tracing::error!("event purge: {e}");
+            }
+        }
+    })
 }
 
 async fn shutdown_signal() {

@@ -2,6 +2,8 @@
 
 pub mod choose;
 pub mod domain;
+pub mod events;
+pub mod help;
 pub mod providers;
 pub mod transition;
 

@@ -158,6 +158,8 @@ struct ProviderPage {
     offers: Vec<OfferSheet>,
     signup_href: String,
     unverified: usize,
+    /// A volunteer's mark (full, away, closed), from the backoffice.
+    mark: Option<String>,
 }
 
 /// `/fournisseurs/{id}`: every fact, with its source and the day it was checked.
@@ -187,7 +189,9 @@ pub async fn provider(
         .collect();
     let unverified =
         organisation.iter().chain(offers.iter().flat_map(|o| o.rows.iter())).filter(|r| r.unverified).count();
+    let mark = super::help::provider_mark(&site, &l, &p.id).await;
     let page = ProviderPage {
+        mark,
         l,
         switch: ctx.switch_href(),
         card: view::provider_card(&l, p),
