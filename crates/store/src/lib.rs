@@ -7,6 +7,7 @@
 //! two must differ (claiming jobs), the code branches on [`Backend`].
 
 mod counters;
+mod jobs;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -16,6 +17,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use counters::{Counter, CounterKind};
+pub use jobs::{ControlRefused, Job, JobControl, JobState, NewJob, Outcome};
 
 /// A storage failure, with what the operator can do about it.
 #[derive(Debug, thiserror::Error)]
