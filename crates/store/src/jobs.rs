@@ -356,6 +356,18 @@ impl Store {
         }))
     }
 
+    /// Replaces the spec of a job still in draft; false once it started.
+    pub async fn update_draft_spec(&self, id: i64, spec: &str, now: i64) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE jobs SET spec = $1, updated_at = $2 WHERE id = $3 AND state = 'draft'")
+                .bind(spec)
+                .bind(now)
+                .bind(id)
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Gives a job waiting for credentials its new sealed credentials (or NULL in single-node
     /// mode) and queues it again.
     pub async fn requeue_with_credentials(
