@@ -3,6 +3,7 @@
 mod dns;
 mod migrate;
 mod settings;
+mod worker;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// Check the mail DNS records of your own domain and print the records to add.
     Dns(dns::DnsArgs),
+    /// Run migration jobs queued by the site (PostgreSQL: on as many machines as needed).
+    Worker(worker::WorkerArgs),
 }
 
 #[derive(Args)]
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Recommend(args) => recommend(args),
         Command::Migrate(args) => block_on(migrate::run(args)),
         Command::Dns(args) => load_catalog(None).and_then(|catalog| block_on(dns::run(args, &catalog))),
+        Command::Worker(args) => worker::run(args),
     };
     match result {
         Ok(code) => code,
@@ -98,11 +102,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let overrides =
         settings::Overrides { listen: args.listen, catalog: args.catalog, database_url: args.database_url };
     let settings = settings::load(args.config.as_deref(), &overrides).context("invalid settings")?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    init_logs(&settings);
     let catalog = load_catalog(settings.catalog.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -111,11 +111,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             format!("cannot listen on {}: is another program using that port?", settings.listen)
         })?;
         let addr = listener.local_addr()?;
-        let site = demail_web::Site::new(catalog, store, settings.public_url.clone());
+        let site = demail_web::Site::new(catalog, store.clone(), settings.public_url.clone());
+        let site = worker::attach(&settings, &store, site).await?;
         println!("demail is running: open http://{addr}/ in your browser (Ctrl+C to stop)");
         demail_web::serve(listener, site).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Logs to standard error with the settings' filter.
+fn init_logs(settings: &settings::Settings) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into()),
+        )
+        .init();
 }
 
 fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(f: F) -> anyhow::Result<ExitCode> {

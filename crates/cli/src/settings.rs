@@ -21,6 +21,25 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Log filter, e.g. `info` or `demail_web=debug`.
     pub log: String,
+
+    // --- Migrations started from the site (`/demenager`) and their workers ---
+    /// Offer migrations run by this server (the `/demenager` wizard).
+    pub migrations: bool,
+    /// Jobs one process (`serve` on SQLite, or each `worker`) runs at once.
+    pub max_concurrent_jobs: usize,
+    /// Migrations one IP address may check or start per hour.
+    pub job_starts_per_hour: u32,
+    /// Largest mailbox accepted, in megabytes (0: no limit).
+    pub max_mailbox_mb: u64,
+    /// 64 hex digits shared by web nodes and workers to seal credentials; without it, credentials
+    /// stay in the memory of `demail serve`, which then runs the jobs itself.
+    pub deployment_key: Option<String>,
+    /// Days a job, its report and its link are kept after it starts.
+    pub job_retention_days: u64,
+    /// Directory of the per-job state files (which message already landed).
+    pub job_state_dir: PathBuf,
+    /// Seconds a worker keeps a job without renewing its lease (renewed 4 times as often).
+    pub job_lease_seconds: u64,
 }
 
 impl Default for Settings {
@@ -31,6 +50,14 @@ impl Default for Settings {
             catalog: None,
             public_url: None,
             log: "info".to_owned(),
+            migrations: true,
+            max_concurrent_jobs: 2,
+            job_starts_per_hour: 10,
+            max_mailbox_mb: 0,
+            deployment_key: None,
+            job_retention_days: 7,
+            job_state_dir: PathBuf::from("demail-jobs"),
+            job_lease_seconds: 60,
         }
     }
 }
@@ -44,6 +71,17 @@ SETTINGS (defaults < demail.toml < DEMAIL_* environment variables < command-line
   public_url    DEMAIL_PUBLIC_URL    public address of the site       [default: none]
   log           DEMAIL_LOG           log filter (info, debug, …)      [default: info]
 
+Migrations from the site (/demenager) and workers:
+  migrations           DEMAIL_MIGRATIONS           offer the wizard                  [default: true]
+  max_concurrent_jobs  DEMAIL_MAX_CONCURRENT_JOBS  jobs per process at once          [default: 2]
+  job_starts_per_hour  DEMAIL_JOB_STARTS_PER_HOUR  checks/starts per IP per hour     [default: 10]
+  max_mailbox_mb       DEMAIL_MAX_MAILBOX_MB       largest mailbox, MB (0: no limit) [default: 0]
+  deployment_key       DEMAIL_DEPLOYMENT_KEY       64 hex digits sealing credentials for workers
+                                                   (openssl rand -hex 32)          [default: none]
+  job_retention_days   DEMAIL_JOB_RETENTION_DAYS   days a job and its link are kept  [default: 7]
+  job_state_dir        DEMAIL_JOB_STATE_DIR        per-job state files               [default: demail-jobs]
+  job_lease_seconds    DEMAIL_JOB_LEASE_SECONDS    lease of a running job            [default: 60]
+
 demail.toml is read from the working directory, or from the file given with --config / DEMAIL_CONFIG.
 Example demail.toml:
   listen = \"0.0.0.0:8080\"
@@ -56,7 +94,21 @@ pub fn load(config: Option<&Path>, overrides: &Overrides) -> Result<Settings, Bo
         .merge(Toml::file(&file))
         // Only the settings' own keys: other DEMAIL_* variables (passwords for `migrate`, say)
         // belong to other commands and must never be read, let alone echoed in an error.
-        .merge(Env::prefixed("DEMAIL_").only(&["listen", "database_url", "catalog", "public_url", "log"]));
+        .merge(Env::prefixed("DEMAIL_").only(&[
+            "listen",
+            "database_url",
+            "catalog",
+            "public_url",
+            "log",
+            "migrations",
+            "max_concurrent_jobs",
+            "job_starts_per_hour",
+            "max_mailbox_mb",
+            "deployment_key",
+            "job_retention_days",
+            "job_state_dir",
+            "job_lease_seconds",
+        ]));
     if let Some(l) = overrides.listen {
         fig = fig.merge(("listen", l));
     }

@@ -22,6 +22,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use i18n::Lang;
+pub use pages::migrate::MigrateSettings;
 
 /// Longest request target (path and query) the site accepts, in bytes.
 pub const MAX_URI_BYTES: usize = 2048;
@@ -30,6 +31,8 @@ pub const MAX_URI_BYTES: usize = 2048;
 #[derive(Clone)]
 pub struct Site {
     inner: Arc<Inner>,
+    /// Migrations from the site, when this instance offers them.
+    migrations: Option<Arc<pages::migrate::Migrations>>,
 }
 
 struct Inner {
@@ -41,7 +44,17 @@ struct Inner {
 impl Site {
     /// A site over this catalogue and store.
     pub fn new(catalog: Catalog, store: Store, public_url: Option<String>) -> Self {
-        Site { inner: Arc::new(Inner { catalog, store, public_url }) }
+        Site { inner: Arc::new(Inner { catalog, store, public_url }), migrations: None }
+    }
+
+    /// Offers migrations from the site (`/demenager`) over this job queue.
+    pub fn with_jobs(mut self, jobs: demail_jobs::Jobs, settings: MigrateSettings) -> Self {
+        self.migrations = Some(Arc::new(pages::migrate::Migrations::new(jobs, settings)));
+        self
+    }
+
+    pub(crate) fn migrations(&self) -> Option<&pages::migrate::Migrations> {
+        self.migrations.as_deref()
     }
 
     pub(crate) fn catalog(&self) -> &Catalog {
@@ -74,6 +87,7 @@ pub fn router(site: Site) -> Router {
         .route("/api/v1/recommendations", get(api::recommendations))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(health))
+        .merge(pages::migrate::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(guard_uri))
         .layer(middleware::from_fn(security_headers))
@@ -84,7 +98,9 @@ pub fn router(site: Site) -> Router {
 
 /// Serves the site on `listener` until Ctrl+C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, site: Site) -> std::io::Result<()> {
-    axum::serve(listener, router(site)).with_graceful_shutdown(shutdown_signal()).await
+    // The peer address feeds the per-IP limit on starting migrations.
+    let app = router(site).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

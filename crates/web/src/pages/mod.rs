@@ -1,6 +1,7 @@
 //! HTML pages, grouped by journey. Handlers are thin: read the request, ask an engine, render.
 
 pub mod choose;
+pub mod migrate;
 pub mod providers;
 
 use askama::Template;
