@@ -53,7 +53,11 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
 /// Offers migrations on `site` if the settings allow them. When credentials stay in memory (no
 /// deployment key), this process also runs the jobs, and jobs a previous run left behind wait
 /// for their credentials to be given again.
-pub async fn attach(settings: &Settings, store: &Store, site: demail_web::Site) -> anyhow::Result<demail_web::Site> {
+pub async fn attach(
+    settings: &Settings,
+    store: &Store,
+    site: demail_web::Site,
+) -> anyhow::Result<demail_web::Site> {
     if !settings.migrations {
         return Ok(site);
     }
@@ -72,7 +76,8 @@ pub async fn attach(settings: &Settings, store: &Store, site: demail_web::Site) 
         // One machine with a key: still run the jobs here.
         tokio::spawn(Runner::new(jobs.clone(), runner_config(settings)).run(std::future::pending()));
     }
-    let options = demail_web::MigrateSettings { starts_per_hour: settings.job_starts_per_hour, test_servers: false };
+    let options =
+        demail_web::MigrateSettings { starts_per_hour: settings.job_starts_per_hour, test_servers: false };
     Ok(site.with_jobs(jobs, options))
 }
 

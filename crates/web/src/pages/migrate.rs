@@ -18,8 +18,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use demail_jobs::{
-    Control, DraftError, Endpoint, JobOptions, JobSpec, JobView, Jobs, LoginProblem, Secrets, State as JobState,
-    Transport,
+    Control, DraftError, Endpoint, JobOptions, JobSpec, JobView, Jobs, LoginProblem, Secrets,
+    State as JobState, Transport,
 };
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use secrecy::SecretString;
@@ -148,15 +148,7 @@ fn wizard_page(site: &Site, ctx: &Ctx, values: HashMap<String, String>, errors: 
         .filter(|p| p.mail_settings.imap_host.is_some())
         .map(|p| NewChoice { id: p.id.clone(), name: p.name.clone(), selected: chosen_new == p.id })
         .collect();
-    WizardPage {
-        l,
-        switch: ctx.switch_href(),
-        action: l.href("/demenager"),
-        old,
-        new,
-        values,
-        errors,
-    }
+    WizardPage { l, switch: ctx.switch_href(), action: l.href("/demenager"), old, new, values, errors }
 }
 
 /// `GET /demenager[?fournisseur=ID]`: the wizard, the new provider preselected.
@@ -221,7 +213,11 @@ async fn check(
             let mut errors = Vec::new();
             for (side, problem) in [("old", problems.source), ("new", problems.destination)] {
                 if let Some(p) = problem {
-                    errors.push(format!("{} {}", ctx.loc.t(&format!("move-side-{side}")), problem_text(ctx.loc, &p)));
+                    errors.push(format!(
+                        "{} {}",
+                        ctx.loc.t(&format!("move-side-{side}")),
+                        problem_text(ctx.loc, &p)
+                    ));
                 }
             }
             render(StatusCode::UNPROCESSABLE_ENTITY, &wizard_page(&site, &ctx, values, errors))
@@ -242,14 +238,16 @@ async fn check(
 
 /// Whether this request's address may still check or start a migration this hour.
 fn allowed(m: &Migrations, extensions: &Extensions) -> bool {
-    let ip = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+    let ip = extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
     m.limiter.check_key(&ip).is_ok()
 }
 
 /// The job spec from the form, or the message keys of what is missing or wrong.
-fn parse_spec(site: &Site, m: &Migrations, v: &HashMap<String, String>) -> Result<JobSpec, Vec<&'static str>> {
+fn parse_spec(
+    site: &Site,
+    m: &Migrations,
+    v: &HashMap<String, String>,
+) -> Result<JobSpec, Vec<&'static str>> {
     let get = |k: &str| v.get(k).map(|s| s.trim().to_owned()).unwrap_or_default();
     let mut errors = Vec::new();
     let old_id = get("ancien");
@@ -268,7 +266,9 @@ fn parse_spec(site: &Site, m: &Migrations, v: &HashMap<String, String>) -> Resul
     let new_id = get("nouveau");
     let destination = match site.catalog().get(&new_id) {
         Some(p) => match (&p.mail_settings.imap_host, &p.mail_settings.imap_port) {
-            (Some(host), port) => Some((host.value.clone(), port.as_ref().map_or(993, |f| f.value), Some(p.name.clone()))),
+            (Some(host), port) => {
+                Some((host.value.clone(), port.as_ref().map_or(993, |f| f.value), Some(p.name.clone())))
+            }
             (None, _) => {
                 errors.push("move-error-new-no-imap");
                 None
@@ -498,7 +498,11 @@ fn job_view(site: &Site, ctx: &Ctx, token: &str, view: JobView, script: bool) ->
         .folders
         .iter()
         .map(|f| {
-            let accounted = if f.done { f.messages } else { f.messages - f.to_copy.min(f.messages) + f.copied + f.failed };
+            let accounted = if f.done {
+                f.messages
+            } else {
+                f.messages - f.to_copy.min(f.messages) + f.copied + f.failed
+            };
             Row {
                 name: f.name.clone(),
                 destination: String::new(),
@@ -514,7 +518,11 @@ fn job_view(site: &Site, ctx: &Ctx, token: &str, view: JobView, script: bool) ->
         })
         .collect();
     let total = plan_messages.max(progress.iter().map(|r| r.messages).sum());
-    let overall = if view.state == JobState::Done { 100 } else { percent(snapshot.messages_accounted(), total).min(99) };
+    let overall = if view.state == JobState::Done {
+        100
+    } else {
+        percent(snapshot.messages_accounted(), total).min(99)
+    };
     let rate = snapshot.rate();
     let left = plan_bytes.saturating_sub(snapshot.bytes_copied()).max(snapshot.bytes_left());
     let eta = match rate {
@@ -580,7 +588,10 @@ fn job_view(site: &Site, ctx: &Ctx, token: &str, view: JobView, script: bool) ->
         totals,
         complete: view.state == JobState::Done && report.is_complete(),
         stopped: report.stopped.clone(),
-        error: view.error.clone().filter(|_| view.state == JobState::Failed || view.state == JobState::Queued),
+        error: view
+            .error
+            .clone()
+            .filter(|_| view.state == JobState::Failed || view.state == JobState::Queued),
         can_pause: matches!(view.state, JobState::Queued | JobState::Running),
         can_resume: view.state == JobState::Paused,
         can_cancel: matches!(
@@ -648,7 +659,12 @@ async fn job_action(
                         text.push(format!("{} {}", l.t(&format!("move-side-{side}")), problem_text(l, &p)));
                     }
                 }
-                return super::error_page_with(l.lang, StatusCode::UNPROCESSABLE_ENTITY, "move-login-failed", text.join(" "));
+                return super::error_page_with(
+                    l.lang,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "move-login-failed",
+                    text.join(" "),
+                );
             }
             return match m.jobs.give_credentials(id, secrets).await {
                 Ok(_) => Redirect::to(&l.href(&path)).into_response(),
@@ -676,7 +692,8 @@ async fn job_action(
 /// A clear page for an action that does not fit the job's state (a second Start, say).
 fn refused(l: Loc, path: &str, state: JobState) -> Response {
     let key = if state == JobState::Draft { "move-refused" } else { "move-refused-started" };
-    let detail = format!("{} {}", l.t("move-refused-state"), l.t(&format!("move-state-{}", state_key(state))));
+    let detail =
+        format!("{} {}", l.t("move-refused-state"), l.t(&format!("move-state-{}", state_key(state))));
     let mut res = super::error_page_with(l.lang, StatusCode::CONFLICT, key, detail);
     res.headers_mut().insert(
         header::LOCATION,
@@ -716,7 +733,11 @@ async fn job_events(State(site): State<Site>, headers: HeaderMap, Path(token): P
         let snapshot = view.snapshot.clone().unwrap_or_default();
         let total = view.spec.preview.as_ref().map_or(0, |p| p.to_copy().0);
         let total = total.max(snapshot.folders.iter().map(|f| f.messages).sum());
-        let pct = if view.state == JobState::Done { 100 } else { percent(snapshot.messages_accounted(), total).min(99) };
+        let pct = if view.state == JobState::Done {
+            100
+        } else {
+            percent(snapshot.messages_accounted(), total).min(99)
+        };
         let data = serde_json::json!({ "state": state_key(view.state), "percent": pct }).to_string();
         let event = Ok::<_, Infallible>(Event::default().event("progress").data(data));
         // One last event after the job stops, then the stream ends (the script reloads the page).
@@ -734,7 +755,10 @@ async fn job_events(State(site): State<Site>, headers: HeaderMap, Path(token): P
 /// moves on, instead of the timed refresh.
 async fn script() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../assets/suivi.js"),
     )
         .into_response()
