@@ -109,7 +109,7 @@ async fn a_worker_killed_mid_job_is_replaced_without_losing_or_duplicating_a_mes
         .id;
 
     let dir = tempfile::tempdir()?;
-    let mut workers = vec![worker(dir.path(), "a", &url)?, worker(dir.path(), "b", &url)?];
+    let mut workers = [worker(dir.path(), "a", &url)?, worker(dir.path(), "b", &url)?];
 
     // Kill whichever worker holds the job once some messages have landed.
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -765,7 +765,7 @@ async fn script() -> Response {
 }
 
 fn percent(part: u64, whole: u64) -> u64 {
-    if whole == 0 { 0 } else { (part.min(whole) * 100) / whole }
+    (part.min(whole) * 100).checked_div(whole).unwrap_or(0)
 }
 
 /// Bytes as megabytes with one decimal.
