@@ -1,5 +1,5 @@
 // The job page without the timed refresh: follows the job by Server-Sent Events, updates the
-// overall bar, and reloads the page when the job changes state (or every 15 s for the details).
+// overall bar, and reloads the page when the job changes state (or every 10 s for the folder details).
 (function () {
   "use strict";
   var root = document.querySelector("[data-flux]");
@@ -15,7 +15,7 @@
     var d = JSON.parse(e.data);
     if (bar) { bar.value = d.percent; }
     if (label) { label.textContent = d.percent + " %"; }
-    if (d.state !== state || Date.now() - since > 15000) { source.close(); reload(0); }
+    if (d.state !== state || Date.now() - since > 10000) { source.close(); reload(0); }
   });
   source.onerror = function () { source.close(); reload(5000); };
 }());
