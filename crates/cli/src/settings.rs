@@ -40,6 +40,9 @@ pub struct Settings {
     pub job_state_dir: PathBuf,
     /// Seconds a worker keeps a job without renewing its lease (renewed 4 times as often).
     pub job_lease_seconds: u64,
+    /// Behind a reverse proxy: the header holding the visitor's address (e.g. `x-forwarded-for`),
+    /// for the per-IP limit. Leave unset when people connect directly.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             job_retention_days: 7,
             job_state_dir: PathBuf::from("demail-jobs"),
             job_lease_seconds: 60,
+            client_ip_header: None,
         }
     }
 }
@@ -81,6 +85,8 @@ Migrations from the site (/demenager) and workers:
   job_retention_days   DEMAIL_JOB_RETENTION_DAYS   days a job and its link are kept  [default: 7]
   job_state_dir        DEMAIL_JOB_STATE_DIR        per-job state files               [default: demail-jobs]
   job_lease_seconds    DEMAIL_JOB_LEASE_SECONDS    lease of a running job            [default: 60]
+  client_ip_header     DEMAIL_CLIENT_IP_HEADER     visitor address header set by your reverse
+                                                   proxy (x-forwarded-for)          [default: none]
 
 demail.toml is read from the working directory, or from the file given with --config / DEMAIL_CONFIG.
 Example demail.toml:
@@ -108,6 +114,7 @@ pub fn load(config: Option<&Path>, overrides: &Overrides) -> Result<Settings, Bo
             "job_retention_days",
             "job_state_dir",
             "job_lease_seconds",
+            "client_ip_header",
         ]));
     if let Some(l) = overrides.listen {
         fig = fig.merge(("listen", l));
@@ -148,6 +155,26 @@ mod tests {
             assert_eq!(s.listen, SocketAddr::from(([127, 0, 0, 1], 9100)));
             assert_eq!(s.database_url, "from-env.sqlite3");
             assert_eq!(s.log, "debug");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn migration_settings_have_defaults_and_read_their_variables() {
+        figment::Jail::expect_with(|jail| {
+            let s = load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert!(s.migrations && s.deployment_key.is_none());
+            assert_eq!((s.max_concurrent_jobs, s.job_retention_days, s.job_lease_seconds), (2, 7, 60));
+            jail.create_file("demail.toml", "migrations = false\nmax_mailbox_mb = 5000")?;
+            jail.set_env("DEMAIL_DEPLOYMENT_KEY", "ab".repeat(32));
+            jail.set_env("DEMAIL_JOB_LEASE_SECONDS", "2");
+            jail.set_env("DEMAIL_CLIENT_IP_HEADER", "x-forwarded-for");
+            let s = load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert!(!s.migrations);
+            assert_eq!(s.max_mailbox_mb, 5000);
+            assert_eq!(s.deployment_key, Some("ab".repeat(32)));
+            assert_eq!(s.job_lease_seconds, 2);
+            assert_eq!(s.client_ip_header.as_deref(), Some("x-forwarded-for"));
             Ok(())
         });
     }

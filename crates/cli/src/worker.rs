@@ -63,6 +63,12 @@ pub async fn attach(
     }
     let keeper = match settings.deployment_key.as_deref() {
         Some(hex) => Keeper::Sealed(DeploymentKey::from_hex(hex)?),
+        // Several web nodes share a PostgreSQL: credentials held in one node's memory could
+        // not be used by the node or worker that claims the job.
+        None if store.backend() == Backend::Postgres => bail!(
+            "migrations on PostgreSQL need deployment_key (DEMAIL_DEPLOYMENT_KEY), the same on every web \
+             node and worker (create one with `openssl rand -hex 32`), or set migrations = false"
+        ),
         None => Keeper::Memory(Vault::default()),
     };
     let jobs = Jobs::new(store.clone(), keeper.clone(), jobs_config(settings));
@@ -76,8 +82,11 @@ pub async fn attach(
         // One machine with a key: still run the jobs here.
         tokio::spawn(Runner::new(jobs.clone(), runner_config(settings)).run(std::future::pending()));
     }
-    let options =
-        demail_web::MigrateSettings { starts_per_hour: settings.job_starts_per_hour, test_servers: false };
+    let options = demail_web::MigrateSettings {
+        starts_per_hour: settings.job_starts_per_hour,
+        test_servers: false,
+        client_ip_header: settings.client_ip_header.clone(),
+    };
     Ok(site.with_jobs(jobs, options))
 }
 

@@ -97,7 +97,8 @@ async fn a_person_moves_a_mailbox_in_the_browser_and_watches_it_reach_the_report
             ..RunnerConfig::new(dir.path().join("state"))
         },
     );
-    let settings = demail_web::MigrateSettings { starts_per_hour: 100, test_servers: true };
+    let settings =
+        demail_web::MigrateSettings { starts_per_hour: 100, test_servers: true, client_ip_header: None };
     let site = demail_web::Site::new(Catalog::builtin()?, store, None).with_jobs(jobs, settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let origin = format!("http://{}", listener.local_addr()?);

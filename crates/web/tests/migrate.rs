@@ -42,7 +42,8 @@ async fn start(config: JobsConfig, starts_per_hour: u32) -> Result<TestSite> {
             ..RunnerConfig::new(dir.path().join("state"))
         },
     );
-    let settings = demail_web::MigrateSettings { starts_per_hour, test_servers: true };
+    let settings =
+        demail_web::MigrateSettings { starts_per_hour, test_servers: true, client_ip_header: None };
     let site = demail_web::Site::new(Catalog::builtin()?, store, None).with_jobs(jobs, settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

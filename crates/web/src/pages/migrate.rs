@@ -35,6 +35,9 @@ pub struct MigrateSettings {
     pub starts_per_hour: u32,
     /// Accept self-signed certificates (throwaway test servers only; never in production).
     pub test_servers: bool,
+    /// Behind a reverse proxy: the header in which it gives the visitor's address (e.g.
+    /// `x-forwarded-for`; its last address is used, the one our own proxy added).
+    pub client_ip_header: Option<String>,
 }
 
 /// The job queue and the per-IP limiter, shared by the handlers.
@@ -186,7 +189,7 @@ async fn check(
     let Some(m) = site.migrations() else {
         return error_page(lang, StatusCode::OK, "move-disabled");
     };
-    if !allowed(m, &extensions) {
+    if !allowed(m, &headers, &extensions) {
         return error_page(lang, StatusCode::TOO_MANY_REQUESTS, "move-too-many");
     }
     let mut values: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
@@ -237,9 +240,13 @@ async fn check(
 }
 
 /// Whether this request's address may still check or start a migration this hour.
-fn allowed(m: &Migrations, extensions: &Extensions) -> bool {
-    let ip = extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
-    m.limiter.check_key(&ip).is_ok()
+fn allowed(m: &Migrations, headers: &HeaderMap, extensions: &Extensions) -> bool {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+    let forwarded = m.settings.client_ip_header.as_deref().and_then(|name| {
+        let value = headers.get_all(name).iter().last()?.to_str().ok()?;
+        value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+    });
+    m.limiter.check_key(&forwarded.unwrap_or(peer)).is_ok()
 }
 
 /// The job spec from the form, or the message keys of what is missing or wrong.
