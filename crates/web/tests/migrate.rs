@@ -16,6 +16,7 @@ type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Resu
 struct TestSite {
     base: String,
     client: reqwest::Client,
+    jobs: Jobs,
     dir: tempfile::TempDir,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -44,7 +45,7 @@ async fn start(config: JobsConfig, starts_per_hour: u32) -> Result<TestSite> {
     );
     let settings =
         demail_web::MigrateSettings { starts_per_hour, test_servers: true, client_ip_header: None };
-    let site = demail_web::Site::new(Catalog::builtin()?, store, None).with_jobs(jobs, settings);
+    let site = demail_web::Site::new(Catalog::builtin()?, store, None).with_jobs(jobs.clone(), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let serve = tokio::spawn(async move {
@@ -52,7 +53,7 @@ async fn start(config: JobsConfig, starts_per_hour: u32) -> Result<TestSite> {
     });
     let run = tokio::spawn(runner.run(std::future::pending()));
     let client = reqwest::Client::builder().redirect(Policy::none()).build()?;
-    Ok(TestSite { base, client, dir, tasks: vec![serve, run] })
+    Ok(TestSite { base, client, jobs, dir, tasks: vec![serve, run] })
 }
 
 impl TestSite {
@@ -266,5 +267,67 @@ async fn a_site_without_migrations_says_so_and_keeps_the_strict_policy() -> Resu
     assert!(!csp.contains("script-src"), "{csp}");
     assert!(res.text().await?.contains("demail migrate"));
     task.abort();
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_the_job_page_asks_for_the_passwords_again_and_the_move_continues() -> Result<()> {
+    let server = Dovecot::start()?;
+    seed(&server, "alice", 5).await?;
+    let site = start(JobsConfig::default(), 100).await?;
+    // A job queued by an earlier run of the server: its passwords were in that process's memory.
+    let side = |user: &str| demail_jobs::Endpoint {
+        host: "127.0.0.1".into(),
+        port: server.imaps_port,
+        security: demail_jobs::Transport::Tls,
+        user: user.into(),
+        insecure: true,
+        provider: None,
+    };
+    let spec = demail_jobs::JobSpec {
+        source: side("alice"),
+        destination: side("bob"),
+        options: demail_jobs::JobOptions::default(),
+        preview: None,
+    };
+    let before =
+        Jobs::new(site.jobs.store().clone(), Keeper::Memory(Vault::default()), JobsConfig::default());
+    let secrets = demail_jobs::Secrets {
+        source: secrecy::SecretString::from("pw-alice"),
+        destination: secrecy::SecretString::from("pw-bob"),
+    };
+    let token = before.insert(&spec, secrets, demail_jobs::State::Queued).await?;
+    let job = format!("/demenager/suivi/{token}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, page) = site.get(&job).await?;
+        assert_eq!(status, StatusCode::OK);
+        if page.contains("action=\"/demenager/suivi/") && page.contains("/identifiants\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the page never asked for the passwords: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Wrong passwords are told, right ones resume the move.
+    let wrong = [("ancien_mdp", "x".to_owned()), ("nouveau_mdp", "pw-bob".to_owned())];
+    let (status, _, page) = site.post(&format!("{job}/identifiants"), &wrong).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Ancienne adresse : adresse ou mot de passe refusé"), "{page}");
+    let right = [("ancien_mdp", "pw-alice".to_owned()), ("nouveau_mdp", "pw-bob".to_owned())];
+    let (status, _, _) = site.post(&format!("{job}/identifiants"), &right).await?;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, page) = site.get(&job).await?;
+        if page.contains("id=\"rapport\"") {
+            assert!(page.contains("5 messages : 5 copiés"), "{page}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the move did not continue: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Giving them twice is refused clearly.
+    let (status, _, _) = site.post(&format!("{job}/identifiants"), &right).await?;
+    assert_eq!(status, StatusCode::CONFLICT);
     Ok(())
 }

@@ -405,11 +405,10 @@ async fn job_page(
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
-    let (m, view) = match find(&site, &token, ctx.loc).await {
-        Ok(found) => found,
+    let view = match find(&site, &token, ctx.loc).await {
+        Ok((_, _, view)) => view,
         Err(r) => return r,
     };
-    let _ = m;
     let page = job_view(&site, &ctx, &token, view, true);
     let mut res = render(StatusCode::OK, &page);
     private_headers(&mut res, page.script);
@@ -417,7 +416,7 @@ async fn job_page(
 }
 
 /// The job behind a token, or the page to answer with.
-async fn find<'a>(site: &'a Site, token: &str, l: Loc) -> Result<(&'a Migrations, JobView), Response> {
+async fn find<'a>(site: &'a Site, token: &str, l: Loc) -> Result<(&'a Migrations, i64, JobView), Response> {
     let Some(m) = site.migrations() else {
         return Err(error_page(l.lang, StatusCode::NOT_FOUND, "move-job-missing"));
     };
@@ -426,7 +425,7 @@ async fn find<'a>(site: &'a Site, token: &str, l: Loc) -> Result<(&'a Migrations
         return Err(error_page(l.lang, StatusCode::NOT_FOUND, "move-job-missing"));
     }
     match m.jobs.find(token).await {
-        Ok(Some((_, view))) => Ok((m, view)),
+        Ok(Some((id, view))) => Ok((m, id, view)),
         Ok(None) => Err(error_page(l.lang, StatusCode::NOT_FOUND, "move-job-missing")),
         Err(e) => {
             tracing::error!("cannot read a job: {e}");
@@ -624,12 +623,9 @@ async fn job_action(
         Err(r) => return r.into_response(),
     };
     let l = ctx.loc;
-    let (m, view) = match find(&site, &token, l).await {
+    let (m, id, view) = match find(&site, &token, l).await {
         Ok(found) => found,
         Err(r) => return r,
-    };
-    let Ok(Some((id, _))) = m.jobs.find(&token).await else {
-        return error_page(l.lang, StatusCode::NOT_FOUND, "move-job-missing");
     };
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let control = match action.as_str() {
