@@ -35,6 +35,28 @@ pub struct Settings {
     pub outbox: PathBuf,
     /// Confirmed help requests are erased this many months after the last action.
     pub help_retention_months: u32,
+
+    // --- Migrations started from the site (`/demenager`) and their workers ---
+    /// Offer migrations run by this server (the `/demenager` wizard).
+    pub migrations: bool,
+    /// Jobs one process (`serve` on SQLite, or each `worker`) runs at once.
+    pub max_concurrent_jobs: usize,
+    /// Migrations one IP address may check or start per hour.
+    pub job_starts_per_hour: u32,
+    /// Largest mailbox accepted, in megabytes (0: no limit).
+    pub max_mailbox_mb: u64,
+    /// 64 hex digits shared by web nodes and workers to seal credentials; without it, credentials
+    /// stay in the memory of `demail serve`, which then runs the jobs itself.
+    pub deployment_key: Option<String>,
+    /// Days a job, its report and its link are kept after it starts.
+    pub job_retention_days: u64,
+    /// Directory of the per-job state files (which message already landed).
+    pub job_state_dir: PathBuf,
+    /// Seconds a worker keeps a job without renewing its lease (renewed 4 times as often).
+    pub job_lease_seconds: u64,
+    /// Behind a reverse proxy: the header holding the visitor's address (e.g. `x-forwarded-for`),
+    /// for the per-IP limit. Leave unset when people connect directly.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Settings {
@@ -53,6 +75,15 @@ impl Default for Settings {
             mail_from: "Démailnagement <demail@localhost>".to_owned(),
             outbox: PathBuf::from("outbox"),
             help_retention_months: 12,
+            migrations: true,
+            max_concurrent_jobs: 2,
+            job_starts_per_hour: 10,
+            max_mailbox_mb: 0,
+            deployment_key: None,
+            job_retention_days: 7,
+            job_state_dir: PathBuf::from("demail-jobs"),
+            job_lease_seconds: 60,
+            client_ip_header: None,
         }
     }
 }
@@ -73,6 +104,19 @@ SETTINGS (defaults < demail.toml < DEMAIL_* environment variables < command-line
   mail_from     DEMAIL_MAIL_FROM     sender of help mails             [default: Démailnagement <demail@localhost>]
   outbox        DEMAIL_OUTBOX        directory of .eml files when no SMTP server is set [default: outbox]
   help_retention_months DEMAIL_HELP_RETENTION_MONTHS  erase confirmed help requests after [default: 12]
+
+Migrations from the site (/demenager) and workers:
+  migrations           DEMAIL_MIGRATIONS           offer the wizard                  [default: true]
+  max_concurrent_jobs  DEMAIL_MAX_CONCURRENT_JOBS  jobs per process at once          [default: 2]
+  job_starts_per_hour  DEMAIL_JOB_STARTS_PER_HOUR  checks/starts per IP per hour     [default: 10]
+  max_mailbox_mb       DEMAIL_MAX_MAILBOX_MB       largest mailbox, MB (0: no limit) [default: 0]
+  deployment_key       DEMAIL_DEPLOYMENT_KEY       64 hex digits sealing credentials for workers
+                                                   (openssl rand -hex 32)          [default: none]
+  job_retention_days   DEMAIL_JOB_RETENTION_DAYS   days a job and its link are kept  [default: 7]
+  job_state_dir        DEMAIL_JOB_STATE_DIR        per-job state files               [default: demail-jobs]
+  job_lease_seconds    DEMAIL_JOB_LEASE_SECONDS    lease of a running job            [default: 60]
+  client_ip_header     DEMAIL_CLIENT_IP_HEADER     visitor address header set by your reverse
+                                                   proxy (x-forwarded-for)          [default: none]
 
 demail.toml is read from the working directory, or from the file given with --config / DEMAIL_CONFIG.
 Example demail.toml:
@@ -101,6 +145,15 @@ pub fn load(config: Option<&Path>, overrides: &Overrides) -> Result<Settings, Bo
             "mail_from",
             "outbox",
             "help_retention_months",
+            "migrations",
+            "max_concurrent_jobs",
+            "job_starts_per_hour",
+            "max_mailbox_mb",
+            "deployment_key",
+            "job_retention_days",
+            "job_state_dir",
+            "job_lease_seconds",
+            "client_ip_header",
         ]));
     if let Some(l) = overrides.listen {
         fig = fig.merge(("listen", l));
@@ -141,6 +194,26 @@ mod tests {
             assert_eq!(s.listen, SocketAddr::from(([127, 0, 0, 1], 9100)));
             assert_eq!(s.database_url, "from-env.sqlite3");
             assert_eq!(s.log, "debug");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn migration_settings_have_defaults_and_read_their_variables() {
+        figment::Jail::expect_with(|jail| {
+            let s = load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert!(s.migrations && s.deployment_key.is_none());
+            assert_eq!((s.max_concurrent_jobs, s.job_retention_days, s.job_lease_seconds), (2, 7, 60));
+            jail.create_file("demail.toml", "migrations = false\nmax_mailbox_mb = 5000")?;
+            jail.set_env("DEMAIL_DEPLOYMENT_KEY", "ab".repeat(32));
+            jail.set_env("DEMAIL_JOB_LEASE_SECONDS", "2");
+            jail.set_env("DEMAIL_CLIENT_IP_HEADER", "x-forwarded-for");
+            let s = load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert!(!s.migrations);
+            assert_eq!(s.max_mailbox_mb, 5000);
+            assert_eq!(s.deployment_key, Some("ab".repeat(32)));
+            assert_eq!(s.job_lease_seconds, 2);
+            assert_eq!(s.client_ip_header.as_deref(), Some("x-forwarded-for"));
             Ok(())
         });
     }

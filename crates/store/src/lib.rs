@@ -10,6 +10,7 @@ pub mod admin;
 mod counters;
 pub mod events;
 pub mod help;
+mod jobs;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod transition;
@@ -24,6 +25,7 @@ pub use counters::{Counter, CounterKind};
 pub use transition::{Checklist, ChecklistItem, ItemStatus};
 pub use events::{Event, EventSummary, NewEvent, Registration};
 pub use help::{ConsentRecord, HelpFilter, HelpNote, HelpRequest, NewHelpRequest, PurgeReport, StatusChange};
+pub use jobs::{ControlRefused, Job, JobControl, JobState, NewJob, Outcome};
 
 /// A storage failure, with what the operator can do about it.
 #[derive(Debug, thiserror::Error)]

@@ -27,6 +27,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 pub use i18n::Lang;
 pub use pages::events::send_reminders;
 pub use pages::help::{HelpConfig, purge as purge_help};
+pub use pages::migrate::MigrateSettings;
 
 /// Longest request target (path and query) the site accepts, in bytes.
 pub const MAX_URI_BYTES: usize = 2048;
@@ -36,6 +37,8 @@ pub const MAX_URI_BYTES: usize = 2048;
 pub struct Site {
     inner: Arc<Inner>,
     help: Option<Arc<pages::help::HelpState>>,
+    /// Migrations from the site, when this instance offers them.
+    migrations: Option<Arc<pages::migrate::Migrations>>,
 }
 
 struct Inner {
@@ -47,7 +50,7 @@ struct Inner {
 impl Site {
     /// A site over this catalogue and store.
     pub fn new(catalog: Catalog, store: Store, public_url: Option<String>) -> Self {
-        Site { inner: Arc::new(Inner { catalog, store, public_url }), help: None }
+        Site { inner: Arc::new(Inner { catalog, store, public_url }), help: None, migrations: None }
     }
 
     /// Turns on the help requests and the backoffice, with their mailer and settings.
@@ -58,6 +61,17 @@ impl Site {
 
     pub(crate) fn help(&self) -> Option<&pages::help::HelpState> {
         self.help.as_deref()
+
+    }
+
+    /// Offers migrations from the site (`/demenager`) over this job queue.
+    pub fn with_jobs(mut self, jobs: demail_jobs::Jobs, settings: MigrateSettings) -> Self {
+        self.migrations = Some(Arc::new(pages::migrate::Migrations::new(jobs, settings)));
+        self
+    }
+
+    pub(crate) fn migrations(&self) -> Option<&pages::migrate::Migrations> {
+        self.migrations.as_deref()
     }
 
     pub(crate) fn catalog(&self) -> &Catalog {
@@ -94,6 +108,7 @@ pub fn router(site: Site) -> Router {
         .merge(pages::help::routes())
         .merge(pages::events::routes())
         .merge(admin::routes())
+        .merge(pages::migrate::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(guard_uri))
         .layer(middleware::from_fn(security_headers))

@@ -4,6 +4,7 @@ pub mod choose;
 pub mod domain;
 pub mod events;
 pub mod help;
+pub mod migrate;
 pub mod providers;
 pub mod transition;
 
