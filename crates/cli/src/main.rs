@@ -139,11 +139,60 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-        let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-        let help = help_config(&settings, &store, base_url).await?;
-        let site = demail_web::Site::new(catalog, store.clone(), settings.public_url.clone()).with_help(help);
-        let site = worker::attach(&settings, &store, site).await?;
-        demail_web::spawn_maintenance(site.clone(), std::time::Duration::from_secs(600));
+/// Mailer (SMTP, else the outbox directory, said loudly), retention and the form-signing secret.
+async fn help_config(
+    settings: &settings::Settings,
+    store: &demail_store::Store,
+    base_url: String,
+) -> anyhow::Result<demail_web::HelpConfig> {
+    use std::sync::Arc;
+    let (mailer, outbox): (Arc<dyn demail_help::Mailer>, _) = match &settings.smtp_host {
+        Some(host) => {
+            let smtp = demail_help::SmtpSettings {
+                host: host.clone(),
+                port: settings.smtp_port,
+                security: settings.smtp_security.clone(),
+                username: settings.smtp_username.clone(),
+                password: settings.smtp_password.clone(),
+                from: settings.mail_from.clone(),
+            };
+            (Arc::new(demail_help::SmtpMailer::new(&smtp)?), None)
+        }
+        None => {
+            let dir = settings.outbox.clone();
+            println!("No SMTP server set (smtp_host): help mails are written to {}", dir.display());
+            (Arc::new(demail_help::OutboxMailer::new(dir.clone(), &settings.mail_from)?), Some(dir))
+        }
+    };
+    let secret = store
+        .site_secret("form-signing", || {
+            demail_help::Token::generate().map(|t| t.expose().to_owned()).unwrap_or_default()
+        })
+        .await?;
+    if secret.is_empty() {
+        anyhow::bail!("cannot create the site secret: the system's random source failed");
+    }
+    Ok(demail_web::HelpConfig {
+        mailer,
+        outbox,
+        base_url,
+        retention: demail_help::Retention {
+            confirmed_months: settings.help_retention_months,
+            ..demail_help::Retention::default()
+        },
+        secret,
+        form_per_minute: 5,
+        login_per_minute: 10,
+    })
+}
+
+/// Logs to standard error with the settings' filter.
+fn init_logs(settings: &settings::Settings) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into()),
+        )
+        .init();
 }
 
 fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(f: F) -> anyhow::Result<ExitCode> {

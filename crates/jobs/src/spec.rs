@@ -67,7 +67,7 @@ impl Endpoint {
         };
         let mut options = ConnectOptions::new(self.host.clone(), self.port, security);
         options.insecure = self.insecure;
-        Account { options, credentials: Credentials { user: self.user.clone(), password: password.clone() } }
+        Account { options, credentials: Credentials::password(self.user.clone(), password.clone()) }
     }
 }
 

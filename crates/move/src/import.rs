@@ -564,6 +564,9 @@ struct Batch {
     requests: Vec<AppendRequest>,
 }
 
+/// Item key → destination folders (and their UIDVALIDITY) the item landed in.
+type LandedIn = HashMap<String, Vec<(Vec<u8>, u32)>>;
+
 struct Run<'a> {
     report: ImportReport,
     resolver: Resolver,
@@ -572,7 +575,7 @@ struct Run<'a> {
     folders: HashMap<Vec<u8>, Folder>,
     order: Vec<Vec<u8>>,
     /// Per entry: item key → destination folders (and their UIDVALIDITY) it landed in.
-    landed: HashMap<String, HashMap<String, Vec<(Vec<u8>, u32)>>>,
+    landed: HashMap<String, LandedIn>,
     checkpoints: HashMap<String, Checkpoint>,
     entries: HashMap<String, EntryProgress>,
     messages: HashMap<u64, Pending>,
@@ -946,19 +949,9 @@ impl Run<'_> {
         for (folder, appended) in results {
             let Some(sent) = self.inflight.remove(&appended.token) else { continue };
             let Some(pending) = self.messages.get(&sent.message) else { continue };
-            match &appended.outcome {
-                Ok(at) => {
-                    let uv = at.uidvalidity.or(self.uidvalidity(&folder)).unwrap_or(0);
-                    rows.push((
-                        pending.entry.clone(),
-                        pending.key.clone(),
-                        folder.clone(),
-                        uv,
-                        at.uid,
-                        "copied",
-                    ));
-                }
-                Err(_) => {}
+            if let Ok(at) = &appended.outcome {
+                let uv = at.uidvalidity.or(self.uidvalidity(&folder)).unwrap_or(0);
+                rows.push((pending.entry.clone(), pending.key.clone(), folder.clone(), uv, at.uid, "copied"));
             }
             outcomes.push((sent, appended.outcome.err().map(|r| r.text)));
         }

@@ -22,10 +22,10 @@ use sqlx::{AnyPool, Executor};
 
 pub use admin::{AdminUser, AuditEntry, ProviderStatus};
 pub use counters::{Counter, CounterKind};
-pub use transition::{Checklist, ChecklistItem, ItemStatus};
 pub use events::{Event, EventSummary, NewEvent, Registration};
 pub use help::{ConsentRecord, HelpFilter, HelpNote, HelpRequest, NewHelpRequest, PurgeReport, StatusChange};
 pub use jobs::{ControlRefused, Job, JobControl, JobState, NewJob, Outcome};
+pub use transition::{Checklist, ChecklistItem, ItemStatus};
 
 /// A storage failure, with what the operator can do about it.
 #[derive(Debug, thiserror::Error)]

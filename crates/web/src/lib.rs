@@ -61,7 +61,6 @@ impl Site {
 
     pub(crate) fn help(&self) -> Option<&pages::help::HelpState> {
         self.help.as_deref()
-
     }
 
     /// Offers migrations from the site (`/demenager`) over this job queue.

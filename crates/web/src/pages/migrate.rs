@@ -243,7 +243,7 @@ async fn check(
 fn allowed(m: &Migrations, headers: &HeaderMap, extensions: &Extensions) -> bool {
     let peer = extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
     let forwarded = m.settings.client_ip_header.as_deref().and_then(|name| {
-        let value = headers.get_all(name).iter().last()?.to_str().ok()?;
+        let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
         value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
     });
     m.limiter.check_key(&forwarded.unwrap_or(peer)).is_ok()

@@ -111,7 +111,7 @@ async fn analyse(headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes) -> Resp
     }
     let mut options = ConnectOptions::new(server, 993, Security::Tls);
     options.timeout = Duration::from_secs(30);
-    scan_and_render(ctx, &options, &Credentials { user, password }).await
+    scan_and_render(ctx, &options, &Credentials::password(user, password)).await
 }
 
 /// Whether `host` is a host name (not an address) that resolves only to public addresses: the
@@ -848,7 +848,7 @@ mod tests {
         let body = axum::body::to_bytes(ok.into_body(), 1 << 22).await.expect("body");
         let html = String::from_utf8_lossy(&body);
         assert!(html.contains("Accounts to update") && html.contains("Doctolib"), "{html}");
-        let wrong = Credentials { user: "carol".into(), password: SecretString::from("nope".to_string()) };
+        let wrong = Credentials::password("carol", SecretString::from("nope".to_string()));
         let refused = scan_and_render(ctx(), &options, &wrong).await;
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     }
