@@ -17,12 +17,17 @@ use demail_scan::{
 #[command(after_help = "The password is never given on the command line: demail reads it from \
     --from-password-file, else from $DEMAIL_FROM_PASSWORD, else asks for it.\n\n\
     Example: demail scan --from imaps://alice%40gmail.com@imap.gmail.com --csv contacts.csv\n\
-    A week later: demail scan --from imaps://alice%40gmail.com@imap.gmail.com --since-last")]
+    A week later: demail scan --from imaps://alice%40gmail.com@imap.gmail.com --since-last\n\
+    From a Google Takeout export: demail scan --archive takeout-20260101T000000Z-001.zip")]
 pub struct ScanArgs {
     /// Account to read: imaps://user@host[:port] or imap://user@host[:port] (STARTTLS). Write an
     /// @ inside the user name as %40.
-    #[arg(long, value_name = "URL")]
-    pub from: String,
+    #[arg(long, value_name = "URL", required_unless_present = "archive", conflicts_with = "archive")]
+    pub from: Option<String>,
+    /// Read an archive instead: a Google Takeout export (.mbox, or the .zip/.tgz as downloaded),
+    /// another mbox file, a Maildir or a folder of .eml files.
+    #[arg(long, value_name = "PATH", conflicts_with = "since_last")]
+    pub archive: Option<PathBuf>,
     /// File holding the password (first line).
     #[arg(long, value_name = "PATH")]
     pub from_password_file: Option<PathBuf>,
@@ -57,8 +62,23 @@ pub struct ScanArgs {
 
 /// Runs `demail scan`.
 pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let Some(from) = &args.from else {
+        let path = args.archive.clone().unwrap_or_default();
+        let mut scanner = Scanner::new(&args.me);
+        let counts = tokio::task::spawn_blocking(move || {
+            let archive = demail_archive::Archive::open(&path)?;
+            let counts = demail_scan::scan_archive(&archive, &mut scanner)?;
+            Ok::<_, demail_archive::ArchiveError>((counts, scanner))
+        })
+        .await?;
+        let (counts, scanner) = counts.context("cannot read the archive (--archive)")?;
+        if counts.skipped > 0 && !args.json {
+            eprintln!("{} messages left aside (spam, trash, chats).", counts.skipped);
+        }
+        return report(&args, scanner.finish(), "");
+    };
     let account = crate::migrate::account(
-        &args.from,
+        from,
         args.insecure,
         &crate::migrate::Secret {
             password_file: args.from_password_file.as_deref(),
@@ -92,8 +112,11 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("the scan stopped; nothing was changed in the mailbox, run the same command again")?;
     state.save(&state_path)?;
-    let report = scanner.finish();
+    report(&args, scanner.finish(), &account.credentials.user)
+}
 
+/// Writes the exports and prints the report.
+fn report(args: &ScanArgs, report: ScanReport, login: &str) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.csv {
         write_file(path, &correspondents_csv(&report.correspondents))?;
     }
@@ -105,7 +128,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render(&report, args.since_last));
         if let Some(new) = &args.new_address {
-            let old = report.my_addresses.first().map_or(account.credentials.user.as_str(), String::as_str);
+            let old = report.my_addresses.first().map_or(login, String::as_str);
             println!("\n---- {} ----\n{}", new, announcement(&args.lang, old, new, ""));
         }
     }
@@ -246,7 +269,8 @@ mod tests {
         let pw = dir.path().join("pw");
         std::fs::write(&pw, "pw-bob\n").expect("pw");
         let args = |since_last: bool| ScanArgs {
-            from: format!("imaps://bob@127.0.0.1:{}", server.imaps_port),
+            from: Some(format!("imaps://bob@127.0.0.1:{}", server.imaps_port)),
+            archive: None,
             from_password_file: Some(pw.clone()),
             insecure: true,
             json: false,
@@ -269,6 +293,65 @@ mod tests {
         let state = ScanState::load(&dir.path().join("state.json")).expect("state");
         assert!(state.folders["INBOX"].last_uid as usize >= received.len());
         assert_eq!(run(args(true)).await.ok(), Some(ExitCode::SUCCESS));
+    }
+
+    #[tokio::test]
+    #[allow(clippy::expect_used)] // the test attribute hides that this is a test from clippy
+    async fn scans_a_takeout_archive_like_a_mailbox() {
+        let c = corpus::generate(21, 1);
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut mbox = Vec::new();
+        for (i, m) in c.messages.iter().enumerate() {
+            let label = if m.role == FolderRole::Sent { "Sent" } else { "Inbox" };
+            mbox.extend_from_slice(format!("From {i}@xxx Mon Jan 04 10:00:00 +0000 2021\r\n").as_bytes());
+            mbox.extend_from_slice(format!("X-Gmail-Labels: {label}\r\n").as_bytes());
+            for line in m.raw.split_inclusive(|&b| b == b'\n') {
+                if line.starts_with(b"From ") {
+                    mbox.push(b'>');
+                }
+                mbox.extend_from_slice(line);
+            }
+            mbox.extend_from_slice(b"\r\n");
+        }
+        let path = dir.path().join("Tous les messages.mbox");
+        std::fs::write(&path, mbox).expect("mbox");
+        let args = ScanArgs {
+            from: None,
+            archive: Some(path),
+            from_password_file: None,
+            insecure: false,
+            json: false,
+            csv: Some(dir.path().join("people.csv")),
+            vcard: None,
+            since_last: false,
+            state: None,
+            me: vec![c.owner.clone()],
+            new_address: None,
+            lang: "fr".into(),
+        };
+        assert_eq!(run(args).await.ok(), Some(ExitCode::SUCCESS));
+        let csv = std::fs::read_to_string(dir.path().join("people.csv")).expect("csv");
+        assert!(csv.contains("jeanne.martin@orange.fr"), "{csv}");
+        let missing = ScanArgs { archive: Some(dir.path().join("absent.mbox")), ..args_default(&c.owner) };
+        let err = run(missing).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(err.contains("cannot read the archive") && err.contains("absent.mbox"), "{err}");
+    }
+
+    fn args_default(owner: &str) -> ScanArgs {
+        ScanArgs {
+            from: None,
+            archive: None,
+            from_password_file: None,
+            insecure: false,
+            json: true,
+            csv: None,
+            vcard: None,
+            since_last: false,
+            state: None,
+            me: vec![owner.to_owned()],
+            new_address: None,
+            lang: "fr".into(),
+        }
     }
 
     #[test]

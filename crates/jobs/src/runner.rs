@@ -163,6 +163,36 @@ async fn listen(jobs: Jobs, url: String) {
     }
 }
 
+/// Anonymous statistics: how many migrations ended and how many messages they copied (never whose).
+async fn count(jobs: &Jobs, ended: &Ended) {
+    use demail_store::CounterKind;
+    let day = chrono::Utc::now().date_naive();
+    let store = jobs.store();
+    let result = match ended {
+        Ended::Done(report) => {
+            let copied: u64 = report.folders.iter().map(|f| f.copied).sum();
+            match store.increment(day, CounterKind::Migration, "done").await {
+                Ok(()) => {
+                    store
+                        .add_to_counter(
+                            day,
+                            CounterKind::MessagesMoved,
+                            "",
+                            i64::try_from(copied).unwrap_or(i64::MAX),
+                        )
+                        .await
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Ended::Failed(_) => store.increment(day, CounterKind::Migration, "failed").await,
+        _ => Ok(()),
+    };
+    if let Err(e) = result {
+        tracing::warn!("cannot count a finished migration in the statistics: {e}");
+    }
+}
+
 async fn run_job(jobs: Jobs, config: Arc<RunnerConfig>, job: Job) {
     let id = job.id;
     let ended = execute(&jobs, &config, &job).await;
@@ -187,7 +217,10 @@ async fn run_job(jobs: Jobs, config: Arc<RunnerConfig>, job: Job) {
         }
     };
     match jobs.store().end_job_run(id, &config.owner, &outcome, now).await {
-        Ok(true) => tracing::info!(job = id, outcome = outcome_name(&ended), "job run ended"),
+        Ok(true) => {
+            tracing::info!(job = id, outcome = outcome_name(&ended), "job run ended");
+            count(&jobs, &ended).await;
+        }
         Ok(false) => tracing::warn!(job = id, "job run ended after its lease was lost; not recorded"),
         Err(e) => tracing::error!(job = id, "cannot record the end of a job run: {e}"),
     }

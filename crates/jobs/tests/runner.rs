@@ -113,6 +113,26 @@ async fn a_single_node_job_copies_every_message_and_leaves_no_password_in_the_da
     assert_eq!(inbox_ids(&server, "bob").await?, inbox_ids(&server, "alice").await?);
     let snapshot = view.snapshot.ok_or("no progress")?;
     assert_eq!(snapshot.messages_accounted(), 30);
+    // The anonymous statistics count the move and its messages (written just after the end).
+    let today = chrono::Utc::now().date_naive();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let moved = store
+            .counters(demail_store::CounterKind::MessagesMoved, today)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !moved.is_empty() {
+            let done = store
+                .counters(demail_store::CounterKind::Migration, today)
+                .await
+                .map_err(|e| e.to_string())?;
+            assert_eq!(done.iter().map(|c| (c.key.as_str(), c.count)).collect::<Vec<_>>(), [("done", 1)]);
+            assert_eq!(moved.iter().map(|c| c.count).sum::<i64>(), 30);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the move was not counted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // Nothing in clear: not in the database files, not in the logs.
     store.pool().close().await;

@@ -4,7 +4,7 @@
 //!
 //! Only headers are read — never bodies — and the results stay with the caller: this crate sends
 //! nothing anywhere. Feed messages from any source with [`Scanner::add_message`] (an IMAP account
-//! with [`scan_imap`], an mbox, the new mailbox), then call [`Scanner::finish`].
+//! with [`scan_imap`], an archive with [`scan_archive`], the new mailbox), then call [`Scanner::finish`].
 //!
 //! ```
 //! use demail_scan::{FolderRole, Scanner};
@@ -19,6 +19,7 @@
 //! assert!(report.services[0].has_account());
 //! ```
 
+mod archive;
 mod classify;
 pub mod corpus;
 mod headers;
@@ -30,6 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+pub use archive::{ArchiveScan, scan_archive};
 pub use classify::{Kind, classify, looks_automatic};
 pub use headers::{AuthVerdict, HeaderFacts, parse_auth_results, tag_value};
 pub use imap::{HEADER_FIELDS, ImapScanOptions, ScanError, ScanState, scan_imap};

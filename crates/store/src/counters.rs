@@ -12,6 +12,10 @@ pub enum CounterKind {
     Signup,
     /// A results page was shown; key = the answer profile.
     Results,
+    /// A migration from the site ended; key = `done` or `failed`.
+    Migration,
+    /// Messages copied by migrations from the site; key is empty, the count is the number.
+    MessagesMoved,
 }
 
 impl CounterKind {
@@ -20,6 +24,8 @@ impl CounterKind {
         match self {
             CounterKind::Signup => "signup",
             CounterKind::Results => "results",
+            CounterKind::Migration => "migration",
+            CounterKind::MessagesMoved => "messages-moved",
         }
     }
 }
@@ -36,13 +42,25 @@ pub struct Counter {
 impl Store {
     /// Adds one to the counter of `kind` for `key` on `day`.
     pub async fn increment(&self, day: NaiveDate, kind: CounterKind, key: &str) -> Result<(), StoreError> {
+        self.add_to_counter(day, kind, key, 1).await
+    }
+
+    /// Adds `n` to the counter of `kind` for `key` on `day`.
+    pub async fn add_to_counter(
+        &self,
+        day: NaiveDate,
+        kind: CounterKind,
+        key: &str,
+        n: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO daily_counters (day, kind, key, count) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (day, kind, key) DO UPDATE SET count = daily_counters.count + 1",
+            "INSERT INTO daily_counters (day, kind, key, count) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (day, kind, key) DO UPDATE SET count = daily_counters.count + $4",
         )
         .bind(day.to_string())
         .bind(kind.as_str())
         .bind(key)
+        .bind(n)
         .execute(self.pool())
         .await?;
         Ok(())

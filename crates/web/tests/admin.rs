@@ -264,13 +264,22 @@ async fn an_admin_marks_a_provider_full_and_exports_counts() -> Result<()> {
     );
     // The request above was confirmed this week: the weekly counts show it, in the page, the CSV
     // and the chart.
-    let this_monday = chrono::Utc::now().date_naive().week(chrono::Weekday::Mon).first_day();
+    let today = chrono::Utc::now().date_naive();
+    let this_monday = today.week(chrono::Weekday::Mon).first_day();
+    use demail_store::CounterKind;
+    site.store.increment(today, CounterKind::Signup, "posteo").await?;
+    site.store.increment(today, CounterKind::Migration, "done").await?;
+    site.store.add_to_counter(today, CounterKind::MessagesMoved, "", 1234).await?;
     let csv = site.get("/admin/statistiques.csv", Some(&admin)).await?;
     assert!(csv.body.starts_with("week,metric,count\n"), "{}", csv.body);
     assert!(csv.body.contains(&format!("{this_monday},help,1\n")), "{}", csv.body);
-    assert_eq!(csv.body.lines().count(), 1 + 12 * 4);
+    assert!(csv.body.contains(&format!("{this_monday},migrations,1\n")), "{}", csv.body);
+    assert!(csv.body.contains(&format!("{this_monday},messages,1234\n")), "{}", csv.body);
+    assert_eq!(csv.body.lines().count(), 1 + 12 * 6);
     let page = site.get("/admin/statistiques", Some(&admin)).await?;
     assert_eq!(page.status, 200);
+    assert!(page.body.contains("<li>Posteo : 1</li>"), "hand-offs per host by name: {}", page.body);
+    assert!(page.body.contains("<li>terminés : 1</li>"), "moves by outcome: {}", page.body);
     assert!(page.body.contains("/admin/statistiques/help.svg"));
     let chart = site.get("/admin/statistiques/help.svg", Some(&admin)).await?;
     assert_eq!(chart.header("content-type"), "image/svg+xml");

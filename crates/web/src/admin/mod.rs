@@ -706,6 +706,9 @@ struct StatsPage {
     metrics: Vec<(String, String)>,
     weeks: Vec<(String, Vec<i64>)>,
     by_status: Vec<(String, i64)>,
+    by_profile: Vec<(String, i64)>,
+    by_provider: Vec<(String, i64)>,
+    by_outcome: Vec<(String, i64)>,
 }
 
 /// `GET /admin/statistiques`: counts per week, with a chart per count.
@@ -723,7 +726,25 @@ async fn stats_page(State(site): State<Site>, headers: HeaderMap) -> Response {
             (Ok(r), Ok(b)) => (r, b),
             (Err(e), _) | (_, Err(e)) => return internal(l.lang, "statistics", e),
         };
+    let keyed = async |kind| stats::by_key(site.store(), kind, today).await;
+    let (by_profile, by_provider, by_outcome) = match (
+        keyed(demail_store::CounterKind::Results).await,
+        keyed(demail_store::CounterKind::Signup).await,
+        keyed(demail_store::CounterKind::Migration).await,
+    ) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(l.lang, "statistics", e),
+    };
+    let by_provider = by_provider
+        .into_iter()
+        .map(|(id, n)| (site.catalog().get(&id).map_or(id, |p| p.name.clone()), n))
+        .collect();
+    let by_outcome =
+        by_outcome.into_iter().map(|(k, n)| (l.t(&format!("admin-stats-outcome-{k}")), n)).collect();
     let page = StatsPage {
+        by_profile,
+        by_provider,
+        by_outcome,
         l,
         user: s.user.username.clone(),
         is_admin: true,

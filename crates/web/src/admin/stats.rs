@@ -9,7 +9,7 @@ use demail_store::{CounterKind, Store, StoreError};
 use plotters::prelude::*;
 
 /// What is counted each week, in the order of the table and the CSV.
-pub const METRICS: &[&str] = &["results", "signups", "help", "events"];
+pub const METRICS: &[&str] = &["results", "signups", "help", "events", "migrations", "messages"];
 
 /// Weeks shown.
 pub const WEEKS: usize = 12;
@@ -39,6 +39,12 @@ pub async fn weekly(store: &Store, today: NaiveDate) -> Result<Vec<WeekRow>, Sto
     for c in store.counters(CounterKind::Signup, first).await? {
         add(c.day, 1, c.count);
     }
+    for c in store.counters(CounterKind::Migration, first).await? {
+        add(c.day, 4, c.count);
+    }
+    for c in store.counters(CounterKind::MessagesMoved, first).await? {
+        add(c.day, 5, c.count);
+    }
     let since = first.and_hms_opt(0, 0, 0).map_or(0, |d| d.and_utc().timestamp());
     let day_of = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|d| d.date_naive());
     for t in store.help_confirmations_since(since).await? {
@@ -52,6 +58,23 @@ pub async fn weekly(store: &Store, today: NaiveDate) -> Result<Vec<WeekRow>, Sto
         }
     }
     Ok(rows)
+}
+
+/// Totals per key of `kind` over the weeks shown (results per answer profile, hand-offs per
+/// provider, migrations per outcome), largest first.
+pub async fn by_key(
+    store: &Store,
+    kind: CounterKind,
+    today: NaiveDate,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let first = today.week(Weekday::Mon).first_day() - Duration::weeks(WEEKS as i64 - 1);
+    let mut totals = std::collections::BTreeMap::<String, i64>::new();
+    for c in store.counters(kind, first).await? {
+        *totals.entry(c.key).or_default() += c.count;
+    }
+    let mut out: Vec<(String, i64)> = totals.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(out)
 }
 
 /// A bar chart of `values` as an SVG document.

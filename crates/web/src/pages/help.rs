@@ -172,6 +172,11 @@ impl FormPage {
 
 /// The providers of the short list named by `from` (a `/choisir?…` or `/resultats?…` address).
 fn shortlist_of(site: &Site, from: &str) -> Vec<(String, String)> {
+    // Only the choice pages carry a short list; other pages (a move's report, the transition
+    // journey) offer help without one.
+    if !(from.starts_with("/choisir?") || from.starts_with("/resultats?")) {
+        return Vec::new();
+    }
     let query = from.split_once('?').map_or("", |(_, q)| q);
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
