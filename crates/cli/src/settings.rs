@@ -92,7 +92,7 @@ impl Default for Settings {
 pub const SETTINGS_HELP: &str = "\
 SETTINGS (defaults < demail.toml < DEMAIL_* environment variables < command-line flags):
   listen        DEMAIL_LISTEN        address:port to listen on        [default: 127.0.0.1:8080]
-  database_url  DEMAIL_DATABASE_URL  SQLite file (created if missing) [default: demail.sqlite3]
+  database_url  DEMAIL_DATABASE_URL  SQLite file, or postgres://…    [default: demail.sqlite3]
   catalog       DEMAIL_CATALOG       catalogue directory              [default: the built-in catalogue]
   public_url    DEMAIL_PUBLIC_URL    public address of the site       [default: none]
   log           DEMAIL_LOG           log filter (info, debug, …)      [default: info]

@@ -9,7 +9,7 @@
 //! encodable later. imap-codec 2.0 is still in alpha (APIs change between releases), buffers
 //! each response whole behind a size cap, and lacks MULTIAPPEND and X-GM-*. The subset here is
 //! about 1,500 lines with its tests, parses only what it needs, bounds every allocation, and is
-//! property-tested (and fuzzable: `crates/imap/fuzz`) so that hostile input is an error, never a
+//! property-tested (and fuzzable: `fuzz/`, target `imap_response`) so that hostile input is an error, never a
 //! panic.
 //!
 //! The pieces: [`codec`] frames and parses responses, [`Session`] sends commands, [`utf7`]

@@ -1,5 +1,5 @@
 //! Frames arbitrary server bytes into responses and parses each: must never panic.
-//! Run: `cd crates/imap/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_response -s none`
+//! Run: `cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run imap_response -s none`
 
 #![no_main]
 
