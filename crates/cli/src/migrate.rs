@@ -68,6 +68,10 @@ pub struct MigrateArgs {
     /// Copy the Trash folder too.
     #[arg(long)]
     pub include_trash: bool,
+    /// Copy only mail received on or after this day (YYYY-MM-DD); older mail is counted as
+    /// skipped.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub since: Option<chrono::NaiveDate>,
     /// Copy only these folders (`Name` or `Prefix*`; repeatable).
     #[arg(long, value_name = "FOLDER")]
     pub include: Vec<String>,
@@ -126,7 +130,7 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
     }
 
     let state = args.state.clone().unwrap_or_else(|| default_state_path(&source, &destination));
-    let options = CopyOptions { plan: plan_options, ..CopyOptions::default() };
+    let options = CopyOptions { plan: plan_options, since: args.since, ..CopyOptions::default() };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let display = tokio::spawn(show_progress(rx, std::io::stderr().is_terminal()));
     let result = demail_move::run(&source, &destination, &state, &options, Some(&tx)).await;
@@ -167,6 +171,56 @@ pub(crate) struct Secret<'a> {
     pub(crate) env: &'a str,
 }
 
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a day written YYYY-MM-DD (for example 2020-01-31)"))
+}
+
+/// Presets for the built-in catalogue's providers that publish an IMAP server: an address at the
+/// provider's own domain (its website's, or its IMAP server's) is enough.
+pub(crate) fn catalogue_presets() -> Vec<Preset> {
+    let Ok(catalog) = demail_catalog::Catalog::builtin() else { return Vec::new() };
+    catalog
+        .providers()
+        .iter()
+        .filter_map(|p| {
+            let host = p.mail_settings.imap_host.as_ref()?;
+            let port = p.mail_settings.imap_port.as_ref().map_or(993, |f| f.value);
+            let security = if port == 143 { Security::StartTls } else { Security::Tls };
+            let site = url::Url::parse(&p.website).ok().and_then(|u| u.host_str().map(str::to_owned));
+            let mut domains: Vec<String> = [site.as_deref(), Some(host.value.as_str())]
+                .into_iter()
+                .flatten()
+                .map(|h| {
+                    let labels: Vec<&str> = h.trim_end_matches('.').split('.').collect();
+                    labels[labels.len().saturating_sub(2)..].join(".").to_ascii_lowercase()
+                })
+                .collect();
+            domains.dedup();
+            let verified = !host.unverified && host.source.is_some();
+            Some(Preset {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                domains,
+                host: host.value.clone(),
+                port,
+                security,
+                oauth_only: false,
+                password_help_fr: format!(
+                    "utilisez le mot de passe de votre compte {} (voir ses pages d'aide : {})",
+                    p.name, p.website
+                ),
+                password_help_en: format!(
+                    "use your {} account password (see its help pages: {})",
+                    p.name, p.website
+                ),
+                source_url: host.source.clone().unwrap_or_else(|| format!("demail catalogue ({})", p.id)),
+                verified,
+            })
+        })
+        .collect()
+}
+
 /// `fr` when the user's locale is French, `en` otherwise.
 pub(crate) fn user_language() -> String {
     ["LC_ALL", "LC_MESSAGES", "LANG"]
@@ -193,7 +247,7 @@ pub(crate) fn account(
         let (user, options) = parse_url(text, secret.env)?;
         (user, options, None)
     } else {
-        let preset = presets::for_address(text, &[]).with_context(|| {
+        let preset = presets::for_address(text, &catalogue_presets()).with_context(|| {
             format!(
                 "demail does not know the mail server of {text:?}: give it as imaps://user@server \
                  (your provider's help pages name its IMAP server)"
@@ -471,6 +525,17 @@ mod tests {
         assert_eq!(a.credentials.password.expose_secret(), "ya29.secret-token");
         assert!(!format!("{a:?}").contains("secret-token"));
         assert_eq!(preset.map(|p| p.id), Some("gmail".into()));
+    }
+
+    #[test]
+    fn an_address_at_a_catalogue_provider_uses_its_imap_server() {
+        let presets = catalogue_presets();
+        let posteo = presets.iter().find(|p| p.id == "posteo").expect("posteo publishes an IMAP server");
+        assert_eq!((posteo.host.as_str(), posteo.port, posteo.security), ("posteo.de", 993, Security::Tls));
+        assert!(posteo.domains.contains(&"posteo.de".to_owned()), "{:?}", posteo.domains);
+        assert!(!posteo.verified, "the catalogue marks this fact unverified");
+        let found = presets::for_address("anne@posteo.de", &presets).map(|p| p.id);
+        assert_eq!(found.as_deref(), Some("posteo"));
     }
 
     #[test]

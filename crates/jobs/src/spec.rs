@@ -48,6 +48,9 @@ pub enum Transport {
 pub struct JobOptions {
     pub include_junk: bool,
     pub include_trash: bool,
+    /// Only mail received on or after this day.
+    #[serde(default)]
+    pub since: Option<chrono::NaiveDate>,
 }
 
 /// The two passwords, kept apart from the spec and never stored in clear.
@@ -83,6 +86,6 @@ impl JobOptions {
 
     /// The engine's copy options, with `connections` parallel connection pairs.
     pub fn copy(&self, connections: usize) -> CopyOptions {
-        CopyOptions { plan: self.plan(), connections, ..CopyOptions::default() }
+        CopyOptions { plan: self.plan(), connections, since: self.since, ..CopyOptions::default() }
     }
 }

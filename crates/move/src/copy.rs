@@ -52,6 +52,8 @@ struct Shared<'a> {
     /// Reports, by plan index.
     reports: Mutex<Vec<Option<FolderReport>>>,
     progress: ProgressTx<'a>,
+    /// Only messages received on or after this day are copied.
+    since: Option<chrono::NaiveDate>,
 }
 
 /// Copies every folder of `plan`, one folder per connection pair at a time, the pairs working
@@ -62,6 +64,7 @@ pub(crate) async fn copy_plan(
     pairs: &mut [(Session, Session)],
     state: &mut State,
     budget_bytes: u64,
+    since: Option<chrono::NaiveDate>,
     progress: ProgressTx<'_>,
 ) -> Result<CopyReport, MoveError> {
     let (last, first): (Vec<usize>, Vec<usize>) =
@@ -76,6 +79,7 @@ pub(crate) async fn copy_plan(
         queue: Mutex::new(first.into()),
         reports: Mutex::new(vec![None; plan.folders.len()]),
         progress,
+        since,
     };
     let share = budget_bytes / pairs.len().max(1) as u64;
     let workers = pairs.iter_mut().map(|(src, dst)| {
@@ -211,13 +215,17 @@ async fn copy_folder(
     // With CONDSTORE, a folder copied completely before and unchanged since needs no listing:
     // only flags changed since then are read and applied.
     let condstore = match (selected.uidnext, selected.highest_modseq) {
-        (Some(uidnext), Some(highest_modseq)) if !gmail && folder.action == Action::Copy => Some(Synced {
-            source_uidvalidity: selected.uidvalidity,
-            dest_uidvalidity: 0,
-            uidnext,
-            highest_modseq,
-            messages: selected.exists,
-        }),
+        (Some(uidnext), Some(highest_modseq))
+            if !gmail && folder.action == Action::Copy && shared.since.is_none() =>
+        {
+            Some(Synced {
+                source_uidvalidity: selected.uidvalidity,
+                dest_uidvalidity: 0,
+                uidnext,
+                highest_modseq,
+                messages: selected.exists,
+            })
+        }
         _ => None,
     };
     // (Read into a variable first: a lock guard in an `if let` chain would live through its body.)
@@ -282,6 +290,14 @@ async fn copy_folder(
     }
     let mut listing = list(src, selected.exists, gmail).await.map_err(MoveError::Source)?;
     report.source_messages = listing.len() as u64;
+    if let Some(day) = shared.since
+        && !listing.is_empty()
+    {
+        let older = received_before(src, day).await.map_err(MoveError::Source)?;
+        let before = listing.len();
+        listing.retain(|m| !older.contains(&m.uid));
+        report.skipped += (before - listing.len()) as u64;
+    }
 
     if folder.action == Action::ArchiveUnlabelled {
         // Mail that has a label folder was copied there; only the rest goes to Archive.
@@ -564,6 +580,22 @@ fn is_quota(refusal: &demail_imap::Refusal) -> bool {
 }
 
 /// The selected folder's messages (UID and size; Message-ID too when `keys`).
+/// UIDs of the selected folder's messages received before `day` (by INTERNALDATE); a message
+/// whose date cannot be read is kept (copied), never dropped.
+async fn received_before(
+    src: &mut Session,
+    day: chrono::NaiveDate,
+) -> Result<HashSet<u32>, demail_imap::Error> {
+    let fetched = src.uid_fetch("1:*", "(UID INTERNALDATE)").await?;
+    Ok(fetched
+        .into_iter()
+        .filter_map(|f| {
+            let date = demail_archive::parse_imap_date(f.internal_date.as_deref()?)?;
+            (date.date_naive() < day).then_some(f.uid?)
+        })
+        .collect())
+}
+
 pub(crate) async fn list(
     src: &mut Session,
     exists: u32,

@@ -60,11 +60,20 @@ pub struct CopyOptions {
     /// How many times a dropped connection is re-opened (waiting 1 s, 2 s, 4 s…) before the
     /// run gives up (default 5).
     pub max_reconnects: u32,
+    /// Copy only messages received on or after this day (by INTERNALDATE); older ones are
+    /// counted as skipped by a rule.
+    pub since: Option<chrono::NaiveDate>,
 }
 
 impl Default for CopyOptions {
     fn default() -> Self {
-        CopyOptions { plan: PlanOptions::default(), byte_budget: 32 << 20, connections: 3, max_reconnects: 5 }
+        CopyOptions {
+            plan: PlanOptions::default(),
+            byte_budget: 32 << 20,
+            connections: 3,
+            max_reconnects: 5,
+            since: None,
+        }
     }
 }
 
@@ -152,7 +161,8 @@ async fn run_once(
         None => FolderPlan { folders: Vec::new() },
     };
     copy::send(progress, Progress::Planned { folders: plan.folders.len() });
-    let report = copy::copy_plan(&plan, &mut pairs, state, options.byte_budget, progress).await?;
+    let report =
+        copy::copy_plan(&plan, &mut pairs, state, options.byte_budget, options.since, progress).await?;
     for (src, dst) in pairs {
         src.logout().await;
         dst.logout().await;

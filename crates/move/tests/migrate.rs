@@ -169,6 +169,34 @@ async fn recognises_messages_already_at_the_destination_on_a_first_run() {
     assert_eq!(snapshot(&server, "bob", "INBOX").await, expected(&messages));
 }
 
+#[tokio::test]
+async fn since_copies_only_mail_received_from_that_day_and_counts_the_rest_as_skipped() {
+    let server = dovecot();
+    let messages = vec![
+        Msg::numbered("old1", 0).date(" 5-Jan-2019 08:00:00 +0000"),
+        Msg::numbered("old2", 1).date("31-Dec-2019 23:59:59 +0000"),
+        Msg::numbered("new1", 2).date("01-Jan-2020 00:00:00 +0000"),
+        Msg::numbered("new2", 3).date("14-Jul-2024 12:00:00 +0000"),
+    ];
+    seed(&server, "alice", "INBOX", &messages).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let options =
+        CopyOptions { since: chrono::NaiveDate::from_ymd_opt(2020, 1, 1), ..CopyOptions::default() };
+    let report = demail_move::run(
+        &account(&server, "alice"),
+        &account(&server, "bob"),
+        &state_path(&state),
+        &options,
+        None,
+    )
+    .await
+    .expect("run");
+    let t = report.totals();
+    assert_eq!((t.source_messages, t.copied, t.skipped, t.failed), (4, 2, 2, 0));
+    assert!(report.is_complete(), "skipped by a rule still accounts for every message");
+    assert_eq!(snapshot(&server, "bob", "INBOX").await, expected(&messages[2..]));
+}
+
 const CHILD_ENV: &str = "DEMAIL_TEST_CHILD_MIGRATION";
 
 /// Runs a migration described by the environment, as a separate process the parent test kills.

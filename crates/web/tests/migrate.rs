@@ -150,7 +150,15 @@ async fn a_person_moves_a_mailbox_through_the_wizard_without_javascript() -> Res
     assert!(page.contains("id=\"plan\"") && page.contains("12 messages"), "{page}");
     assert!(!page.contains("http-equiv=\"refresh\""), "a draft does not refresh");
 
-    let (status, location, _) = site.post(&format!("{job}/demarrer"), &[]).await?;
+    // A date the wizard cannot read is told, and nothing starts.
+    let (status, _, page) =
+        site.post(&format!("{job}/demarrer"), &[("depuis", "31/12/2020".to_owned())]).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("AAAA-MM-JJ") && page.contains("a été lancé"), "{page}");
+    assert!(site.get(&job).await?.1.contains("id=\"demarrer\""), "still a draft");
+
+    let (status, location, _) =
+        site.post(&format!("{job}/demarrer"), &[("depuis", "2000-01-01".to_owned())]).await?;
     assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some(job.as_str())));
     // A second start is refused with a clear page.
     let (status, _, page) = site.post(&format!("{job}/demarrer"), &[]).await?;

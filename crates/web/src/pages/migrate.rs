@@ -631,10 +631,20 @@ async fn job_action(
     let control = match action.as_str() {
         "demarrer" => {
             if view.state == JobState::Draft {
+                let since = match form.get("depuis").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                    None => None,
+                    Some(v) => match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+                        Ok(d) => Some(d),
+                        Err(_) => {
+                            return error_page(l.lang, StatusCode::UNPROCESSABLE_ENTITY, "move-since-invalid");
+                        }
+                    },
+                };
                 let mut spec = view.spec.clone();
                 spec.options = JobOptions {
                     include_junk: form.get("spam").is_some_and(|v| v == "1"),
                     include_trash: form.get("corbeille").is_some_and(|v| v == "1"),
+                    since,
                 };
                 if spec.options != view.spec.options
                     && let Err(e) = m.jobs.set_options(id, &spec).await
