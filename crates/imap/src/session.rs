@@ -1,6 +1,6 @@
 //! An authenticated IMAP connection and the commands demail sends on it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -670,6 +670,9 @@ impl Session {
             }
             return Ok(());
         }
+        if self.has("MULTIAPPEND") {
+            return self.multi_append(mailbox, binary, input, out).await;
+        }
         let Session { reader, writer, tag, timeout, .. } = self;
         let timeout = *timeout;
         let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(String, u64)>();
@@ -744,6 +747,242 @@ impl Session {
                         let appended = Appended { token, outcome: appended_outcome(status, code, text) };
                         out.send(appended).await.map_err(|_| Error::Cancelled)?;
                     }
+                    Response::Untagged(Untagged::Condition { kind: Condition::Bye, text, .. }) => {
+                        return Err(Error::Closed(text));
+                    }
+                    _ => {}
+                }
+            }
+            Ok::<(), Error>(())
+        };
+        tokio::try_join!(send_side, receive_side)?;
+        Ok(())
+    }
+
+    /// The APPEND pipeline with MULTIAPPEND (RFC 3502): the messages waiting in `input` go
+    /// several to a command (one transaction on the server, so one index update and one sync
+    /// instead of one per message), commands pipelined with LITERAL+. A group is kept until its
+    /// answer: if the server refuses it (nothing of it is stored, by the RFC), each of its
+    /// messages is sent again alone so that each gets its own answer.
+    async fn multi_append(
+        &mut self,
+        mailbox: Vec<u8>,
+        binary: bool,
+        mut input: mpsc::Receiver<AppendRequest>,
+        out: &mpsc::Sender<Appended>,
+    ) -> Result<(), Error> {
+        /// A command on its way: a group kept for a possible retry, or one message alone.
+        enum Sent {
+            Group(Vec<AppendRequest>),
+            Single(u64),
+        }
+        const GROUP_MESSAGES: usize = 200;
+        const GROUP_BYTES: usize = 4 << 20;
+        /// How long a started group waits for one more message before it is sent.
+        const GROUP_WAIT: Duration = Duration::from_millis(2);
+
+        let Session { reader, writer, tag, timeout, .. } = self;
+        let timeout = *timeout;
+        let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(String, Sent)>();
+        // Answers back to the sender: `None` when a command is settled, a group to send again
+        // one by one otherwise.
+        let (back_tx, mut back_rx) = mpsc::unbounded_channel::<Option<Vec<AppendRequest>>>();
+
+        let send_side = async move {
+            let mut outstanding = 0usize;
+            let mut retries: VecDeque<AppendRequest> = VecDeque::new();
+            let mut input_open = true;
+            loop {
+                while let Ok(back) = back_rx.try_recv() {
+                    outstanding -= 1;
+                    retries.extend(back.into_iter().flatten());
+                }
+                if let Some(req) = retries.pop_front() {
+                    // Alone, as a plain APPEND, to learn which message the server refuses.
+                    let head = match append_head(&mailbox, &req, binary, true) {
+                        Ok(h) => h,
+                        Err(refusal) => {
+                            out.send(Appended { token: req.token, outcome: Err(refusal) })
+                                .await
+                                .map_err(|_| Error::Cancelled)?;
+                            continue;
+                        }
+                    };
+                    *tag += 1;
+                    let t = format!("A{tag}");
+                    writer.write_all(format!("{t} ").as_bytes()).await?;
+                    writer.write_all(&head).await?;
+                    writer.write_all(&req.body).await?;
+                    writer.write_all(b"\r\n").await?;
+                    outstanding += 1;
+                    if sent_tx.send((t, Sent::Single(req.token))).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                // The first message of the next group, or wait for work.
+                let first = match input.try_recv() {
+                    Ok(r) => Some(r),
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        input_open = false;
+                        None
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        writer.flush().await?;
+                        tokio::select! {
+                            r = input.recv() => {
+                                if r.is_none() {
+                                    input_open = false;
+                                }
+                                r
+                            }
+                            back = back_rx.recv() => {
+                                if let Some(back) = back {
+                                    outstanding -= 1;
+                                    retries.extend(back.into_iter().flatten());
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let Some(first) = first else {
+                    if outstanding == 0 && retries.is_empty() {
+                        break;
+                    }
+                    writer.flush().await?;
+                    match back_rx.recv().await {
+                        Some(back) => {
+                            outstanding -= 1;
+                            retries.extend(back.into_iter().flatten());
+                        }
+                        None => break,
+                    }
+                    continue;
+                };
+                let mut group = vec![first];
+                let mut bytes = group[0].body.len();
+                while group.len() < GROUP_MESSAGES && bytes < GROUP_BYTES && input_open {
+                    let next = match input.try_recv() {
+                        Ok(r) => Some(r),
+                        Err(mpsc::error::TryRecvError::Disconnected) => None,
+                        // After a short wait (or at the end of the input) the group goes as it is.
+                        Err(mpsc::error::TryRecvError::Empty) => {
+                            tokio::time::timeout(GROUP_WAIT, input.recv()).await.ok().flatten()
+                        }
+                    };
+                    match next {
+                        Some(r) => {
+                            bytes += r.body.len();
+                            group.push(r);
+                        }
+                        None => break,
+                    }
+                }
+                // Each message's part of the command; one the server could not take (NUL
+                // without BINARY) is answered at once and left out.
+                let mut parts = Vec::with_capacity(group.len());
+                let mut kept = Vec::with_capacity(group.len());
+                for req in group {
+                    match append_head(&mailbox, &req, binary, true) {
+                        Ok(head) => {
+                            parts.push(head);
+                            kept.push(req);
+                        }
+                        Err(refusal) => {
+                            out.send(Appended { token: req.token, outcome: Err(refusal) })
+                                .await
+                                .map_err(|_| Error::Cancelled)?;
+                        }
+                    }
+                }
+                if kept.is_empty() {
+                    continue;
+                }
+                *tag += 1;
+                let t = format!("A{tag}");
+                writer.write_all(format!("{t} ").as_bytes()).await?;
+                for (i, (head, req)) in parts.iter().zip(&kept).enumerate() {
+                    // `APPEND <mailbox>` once, then each message's flags, date and literal.
+                    let head: &[u8] = if i == 0 { head } else { &head[b"APPEND ".len() + mailbox.len()..] };
+                    writer.write_all(head).await?;
+                    writer.write_all(&req.body).await?;
+                }
+                writer.write_all(b"\r\n").await?;
+                outstanding += 1;
+                if sent_tx.send((t, Sent::Group(kept))).is_err() {
+                    break;
+                }
+            }
+            writer.flush().await?;
+            Ok::<(), Error>(())
+        };
+
+        let receive_side = async move {
+            let mut pending: HashMap<String, Sent> = HashMap::new();
+            let mut sender_done = false;
+            loop {
+                if drain_announced(&mut sent_rx, |(t, sent)| {
+                    pending.insert(t, sent);
+                }) {
+                    sender_done = true;
+                }
+                if pending.is_empty() {
+                    if sender_done {
+                        break;
+                    }
+                    match sent_rx.recv().await {
+                        Some((t, sent)) => {
+                            pending.insert(t, sent);
+                        }
+                        None => sender_done = true,
+                    }
+                    continue;
+                }
+                let response = read_with_timeout(reader, timeout).await?;
+                while let Ok((t, sent)) = sent_rx.try_recv() {
+                    pending.insert(t, sent);
+                }
+                match response {
+                    Response::Tagged { tag, status, code, text } => match pending.remove(&tag) {
+                        None => {}
+                        Some(Sent::Single(token)) => {
+                            let appended = Appended { token, outcome: appended_outcome(status, code, text) };
+                            out.send(appended).await.map_err(|_| Error::Cancelled)?;
+                            let _ = back_tx.send(None);
+                        }
+                        Some(Sent::Group(group)) if status == Status::Ok => {
+                            let (uidvalidity, uids) = match code {
+                                Some(Code::AppendUid { uidvalidity, uids }) => {
+                                    (Some(uidvalidity), expand_uid_ranges(&uids, group.len()))
+                                }
+                                _ => (None, None),
+                            };
+                            for (i, req) in group.into_iter().enumerate() {
+                                let uid = uids.as_ref().and_then(|u| u.get(i).copied());
+                                let appended = Appended {
+                                    token: req.token,
+                                    outcome: Ok(AppendedUid { uidvalidity, uid }),
+                                };
+                                out.send(appended).await.map_err(|_| Error::Cancelled)?;
+                            }
+                            let _ = back_tx.send(None);
+                        }
+                        Some(Sent::Group(group)) if group.len() == 1 => {
+                            // Alone already: this is the message's own answer.
+                            for req in group {
+                                let appended = Appended {
+                                    token: req.token,
+                                    outcome: appended_outcome(status, code.clone(), text.clone()),
+                                };
+                                out.send(appended).await.map_err(|_| Error::Cancelled)?;
+                            }
+                            let _ = back_tx.send(None);
+                        }
+                        Some(Sent::Group(group)) => {
+                            let _ = back_tx.send(Some(group));
+                        }
+                    },
                     Response::Untagged(Untagged::Condition { kind: Condition::Bye, text, .. }) => {
                         return Err(Error::Closed(text));
                     }
@@ -1055,6 +1294,26 @@ fn appended_outcome(status: Status, code: Option<Code>, text: String) -> Result<
         }
         _ => AppendedUid { uidvalidity: None, uid: None },
     })
+}
+
+#[cfg(test)]
+mod multiappend_tests {
+    #[test]
+    fn an_appenduid_set_expands_in_order_only_when_it_counts_every_message() {
+        assert_eq!(super::expand_uid_ranges(&[(4, 6), (9, 9)], 4), Some(vec![4, 5, 6, 9]));
+        assert_eq!(super::expand_uid_ranges(&[(7, 7)], 1), Some(vec![7]));
+        assert_eq!(super::expand_uid_ranges(&[(4, 6)], 2), None, "a set that does not match is not guessed");
+    }
+}
+
+/// The UIDs of an APPENDUID set in order, when it names exactly `count` messages (a server
+/// gives them in the order of the messages it stored).
+fn expand_uid_ranges(ranges: &[(u32, u32)], count: usize) -> Option<Vec<u32>> {
+    let total: u64 = ranges.iter().map(|&(a, b)| u64::from(b.max(a) - a.min(b)) + 1).sum();
+    if total != count as u64 {
+        return None;
+    }
+    Some(ranges.iter().flat_map(|&(a, b)| a.min(b)..=b.max(a)).collect())
 }
 
 /// `APPEND <mailbox> (<flags>) "<date>" {n+}\r\n` (without the tag).

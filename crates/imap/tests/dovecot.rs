@@ -207,3 +207,54 @@ async fn getquotaroot_gives_usage_and_limit_in_kib() {
     let storage = quota.iter().find(|q| q.resource == "STORAGE");
     assert_eq!(storage.map(|q| (q.usage, q.limit)), Some((0, 512)), "{quota:?}");
 }
+
+#[tokio::test]
+async fn a_refused_multiappend_group_is_sent_again_message_by_message() {
+    // 30 messages of 30 KB for a 512 KiB quota: the first groups fit, a later group is refused
+    // whole (RFC 3502: nothing of it is stored); each of its messages then gets its own answer.
+    let server =
+        Dovecot::start_with(&[demail_imap::testing::User { name: "q".into(), quota_kib: Some(512) }])
+            .unwrap_or_else(|e| panic!("{e}"));
+    let mut s = server.session("q").await.expect("login");
+    assert!(s.has("MULTIAPPEND"), "this Dovecot announces MULTIAPPEND");
+    let (in_tx, in_rx) = mpsc::channel(64);
+    let (out_tx, mut out_rx) = mpsc::channel(64);
+    let budget = ByteBudget::new(8 << 20);
+    for i in 0..30u64 {
+        let mut body = format!("Message-ID: <q{i}@test>\r\nSubject: q{i}\r\n\r\n").into_bytes();
+        body.extend(std::iter::repeat_n(b'y', 30_000));
+        body.extend_from_slice(b"\r\n");
+        let permit = budget.reserve(body.len() as u64).await;
+        let req = AppendRequest { token: i, flags: Vec::new(), internal_date: None, body, permit };
+        in_tx.send(req).await.expect("queued");
+    }
+    drop(in_tx);
+    s.append_messages(b"INBOX", in_rx, &out_tx).await.expect("append");
+    drop(out_tx);
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    while let Some(a) = out_rx.recv().await {
+        match a.outcome {
+            Ok(at) => accepted.push((a.token, at.uid.expect("APPENDUID"))),
+            Err(r) => refused.push((a.token, r)),
+        }
+    }
+    assert_eq!(accepted.len() + refused.len(), 30, "one answer per message");
+    assert!(
+        accepted.len() >= 10 && !refused.is_empty(),
+        "{} accepted, {} refused",
+        accepted.len(),
+        refused.len()
+    );
+    assert!(
+        refused.iter().all(|(_, r)| r.code == Some(demail_imap::codec::Code::Other("OVERQUOTA".into()))),
+        "{refused:?}\n{}",
+        server.log()
+    );
+    let selected = s.select(b"INBOX", true).await.expect("examine");
+    assert_eq!(selected.exists as usize, accepted.len(), "nothing stored twice, nothing lost");
+    let mut uids: Vec<u32> = accepted.iter().map(|a| a.1).collect();
+    uids.sort_unstable();
+    uids.dedup();
+    assert_eq!(uids.len(), accepted.len(), "distinct UIDs");
+}

@@ -648,12 +648,7 @@ impl Run<'_> {
                                 Ok(None) | Err(_) => break,
                             }
                         }
-                        let t0 = std::time::Instant::now();
-                        let n = results.len();
                         self.landed_results(results).await?;
-                        if std::env::var_os("DEMAIL_DEBUG_IMPORT").is_some() {
-                            eprintln!("recorded {n} in {:?}", t0.elapsed());
-                        }
                         if last_checkpoint.elapsed() > CHECKPOINT_EVERY {
                             self.save_checkpoints().await?;
                             last_checkpoint = tokio::time::Instant::now();
@@ -1017,8 +1012,6 @@ async fn append_batch(
     done: &mpsc::UnboundedSender<(Vec<u8>, Appended)>,
 ) -> Result<(), MoveError> {
     let Batch { folder, requests } = batch;
-    let t0 = std::time::Instant::now();
-    let n = requests.len();
     let (tx, rx) = mpsc::channel::<AppendRequest>(64);
     let (out_tx, mut out_rx) = mpsc::channel::<Appended>(1024);
     let feed = async move {
@@ -1042,9 +1035,6 @@ async fn append_batch(
         Ok::<(), MoveError>(())
     };
     tokio::try_join!(feed, append, forward)?;
-    if std::env::var_os("DEMAIL_DEBUG_IMPORT").is_some() {
-        eprintln!("batch of {n} in {:?}", t0.elapsed());
-    }
     Ok(())
 }
 

@@ -636,7 +636,11 @@ async fn job_action(
                     Some(v) => match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
                         Ok(d) => Some(d),
                         Err(_) => {
-                            return error_page(l.lang, StatusCode::UNPROCESSABLE_ENTITY, "move-since-invalid");
+                            return error_page(
+                                l.lang,
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                "move-since-invalid",
+                            );
                         }
                     },
                 };
