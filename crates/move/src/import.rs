@@ -610,7 +610,8 @@ impl Run<'_> {
     ) -> Result<(), MoveError> {
         let mut reading = true;
         let mut last_read = 0u64;
-        let mut last_checkpoint = tokio::time::Instant::now();
+        // The first answers save a resume point at once, later ones every CHECKPOINT_EVERY.
+        let mut last_checkpoint = tokio::time::Instant::now() - CHECKPOINT_EVERY;
         loop {
             tokio::select! {
                 event = items.recv(), if reading => match event {
@@ -649,7 +650,7 @@ impl Run<'_> {
                             }
                         }
                         self.landed_results(results).await?;
-                        if last_checkpoint.elapsed() > CHECKPOINT_EVERY {
+                        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
                             self.save_checkpoints().await?;
                             last_checkpoint = tokio::time::Instant::now();
                         }
