@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use demail_imap::{AppendRequest, Appended, ByteBudget, FetchedMessage, Session};
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use crate::plan::{Action, FolderMove, FolderPlan};
@@ -25,7 +26,8 @@ const GROUP_COMMIT: std::time::Duration = std::time::Duration::from_millis(20);
 const GROUP_COMMIT_ROWS: usize = 512;
 
 const LIST_ITEMS: &str = "(UID RFC822.SIZE FLAGS)";
-pub(crate) const KEY_ITEMS: &str = "(UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
+pub(crate) const KEY_ITEMS: &str =
+    "(UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE FROM TO SUBJECT)])";
 
 /// One message of a folder listing.
 pub(crate) struct Listed {
@@ -614,7 +616,7 @@ pub(crate) async fn list(
                 uid: f.uid?,
                 size,
                 flags: f.flags.unwrap_or_default(),
-                key: keys.then(|| message_id(f.header_fields.as_deref()?).map(|id| (id, size))).flatten(),
+                key: keys.then(|| message_key(f.header_fields.as_deref()?).map(|id| (id, size))).flatten(),
             })
         })
         .collect())
@@ -635,7 +637,7 @@ async fn match_existing(
         if known.contains(&uid) {
             continue;
         }
-        if let Some(id) = f.header_fields.as_deref().and_then(message_id) {
+        if let Some(id) = f.header_fields.as_deref().and_then(message_key) {
             by_key.entry((id, size)).or_default().push(uid);
         }
     }
@@ -648,7 +650,7 @@ async fn match_existing(
             src.uid_fetch(&demail_imap::uid_set(&uids), KEY_ITEMS).await.map_err(MoveError::Source)?;
         let keys: HashMap<u32, Key> = keyed
             .into_iter()
-            .filter_map(|f| Some((f.uid?, (message_id(f.header_fields.as_deref()?)?, f.size?))))
+            .filter_map(|f| Some((f.uid?, (message_key(f.header_fields.as_deref()?)?, f.size?))))
             .collect();
         for m in todo.iter_mut() {
             m.key = keys.get(&m.uid).cloned();
@@ -669,6 +671,53 @@ async fn match_existing(
 }
 
 /// The Message-ID from a `HEADER.FIELDS (MESSAGE-ID)` section, unfolded and trimmed.
+/// What recognises a message on both sides (with its size): its Message-ID, or for a message
+/// without one, a digest of its Date, From, To and Subject — so that a message copied just before
+/// a crash, or found in two Gmail labels, is still recognised. `header` is a header block (the
+/// server's answer to `HEADER.FIELDS`, or a whole header); `None` when none of them is there.
+pub(crate) fn message_key(header: &[u8]) -> Option<Vec<u8>> {
+    let mut fields: [Option<Vec<u8>>; 5] = Default::default();
+    const NAMES: [&[u8]; 5] = [b"message-id", b"date", b"from", b"to", b"subject"];
+    let mut lines = header.split_inclusive(|&c| c == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        let mut field = line.to_vec();
+        while let Some(next) = lines.peek() {
+            if next.first().is_some_and(|c| *c == b' ' || *c == b'\t') {
+                field.extend_from_slice(next);
+                lines.next();
+            } else {
+                break;
+            }
+        }
+        let Some(colon) = field.iter().position(|&b| b == b':') else { continue };
+        let name = field[..colon].trim_ascii().to_ascii_lowercase();
+        if let Some(i) = NAMES.iter().position(|n| *n == name.as_slice())
+            && fields[i].is_none()
+        {
+            fields[i] = Some(field);
+        }
+    }
+    if let Some(id) = fields[0].as_deref().and_then(message_id) {
+        return Some(id);
+    }
+    if fields[1..].iter().all(Option::is_none) {
+        return None;
+    }
+    // Values with every run of white space made one space: refolding cannot change the key.
+    let mut digest = Sha256::new();
+    for f in &fields[1..] {
+        if let Some(f) = f {
+            let colon = f.iter().position(|&b| b == b':').unwrap_or(0);
+            let words: Vec<&[u8]> =
+                f[colon + 1..].split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty()).collect();
+            digest.update(words.join(&b' '));
+        }
+        digest.update([0u8]);
+    }
+    let hex: String = digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Some(format!("demail-digest:{hex}").into_bytes())
+}
+
 pub(crate) fn message_id(header: &[u8]) -> Option<Vec<u8>> {
     let colon = header.iter().position(|&b| b == b':')?;
     let name = &header[..colon];
@@ -689,7 +738,22 @@ pub(crate) fn send(progress: ProgressTx<'_>, event: Progress) {
 
 #[cfg(test)]
 mod tests {
-    use super::message_id;
+    use super::{message_id, message_key};
+
+    #[test]
+    fn a_message_without_message_id_is_known_by_its_date_sender_and_subject() {
+        let server = b"Date: Mon, 1 Jan 2001 10:00:00 +0000\r\nFrom: a@b\r\nSubject: hi\r\n there\r\n\r\n";
+        let raw = b"Received: x\r\nSubject: hi there\r\nFrom: a@b\r\nX: y\r\nDate: Mon, 1 Jan 2001 10:00:00 +0000\r\n";
+        let key = message_key(server);
+        assert!(key.as_deref().is_some_and(|k| k.starts_with(b"demail-digest:")), "{key:?}");
+        assert_eq!(key, message_key(raw), "same fields, other order and folding: same key");
+        assert_ne!(
+            key,
+            message_key(b"Date: Mon, 1 Jan 2001 10:00:01 +0000\r\nFrom: a@b\r\nSubject: hi there\r\n")
+        );
+        assert_eq!(message_key(b"Subject: x\r\nMessage-ID: <a@b>\r\n"), Some(b"<a@b>".to_vec()));
+        assert_eq!(message_key(b"X-Other: 1\r\n\r\n"), None);
+    }
 
     #[test]
     fn message_id_is_unfolded_and_trimmed() {

@@ -20,7 +20,7 @@ use serde::Serialize;
 use sqlx::Row;
 use tokio::sync::mpsc;
 
-use crate::copy::{KEY_ITEMS, Key, message_id};
+use crate::copy::{KEY_ITEMS, Key, message_key};
 use crate::report::FolderReport;
 use crate::state::State;
 use crate::{Account, Action, MoveError};
@@ -694,7 +694,7 @@ impl Run<'_> {
         self.load_landed(&item.entry).await?;
         let body = demail_archive::to_crlf(item.body);
         let size = body.len() as u64;
-        let key = header_message_id(&body).map(|id| (id, size));
+        let key = header_key(&body).map(|id| (id, size));
         let internal_date = item.date.as_ref().map(demail_archive::imap_date);
         let token = self.next_token;
         self.next_token += 1;
@@ -890,7 +890,7 @@ impl Run<'_> {
                 if known.contains(&uid) {
                     continue;
                 }
-                if let Some(id) = f.header_fields.as_deref().and_then(message_id) {
+                if let Some(id) = f.header_fields.as_deref().and_then(message_key) {
                     unknown.entry((id, size)).or_default().push(uid);
                 }
             }
@@ -1122,26 +1122,10 @@ fn header_end(body: &[u8]) -> Option<usize> {
     }
 }
 
-/// The Message-ID of a message, in the form the server gives for
-/// `BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]`, so that both sides compare equal.
-fn header_message_id(body: &[u8]) -> Option<Vec<u8>> {
-    let head = &body[..header_end(body).unwrap_or(body.len())];
-    let mut lines = head.split_inclusive(|&c| c == b'\n').peekable();
-    while let Some(line) = lines.next() {
-        if line.len() >= 11 && line[..11].eq_ignore_ascii_case(b"message-id:") {
-            let mut field = line.to_vec();
-            while let Some(next) = lines.peek() {
-                if next.first().is_some_and(|c| *c == b' ' || *c == b'\t') {
-                    field.extend_from_slice(next);
-                    lines.next();
-                } else {
-                    break;
-                }
-            }
-            return message_id(&field);
-        }
-    }
-    None
+/// The key of a message (see [`message_key`]) from its header, equal to the one computed from the
+/// server's `HEADER.FIELDS` answer for the same message.
+fn header_key(body: &[u8]) -> Option<Vec<u8>> {
+    message_key(&body[..header_end(body).unwrap_or(body.len())])
 }
 
 fn send(progress: ProgressTx<'_>, event: ImportProgress) {
@@ -1157,8 +1141,9 @@ mod tests {
     #[test]
     fn message_id_is_read_like_the_server_gives_it() {
         let body = b"Subject: x\r\nMessage-Id:\r\n <a@b>\r\n\r\nMessage-ID: <other>\r\n";
-        assert_eq!(header_message_id(body), Some(b"<a@b>".to_vec()));
-        assert_eq!(header_message_id(b"Subject: x\r\n\r\n"), None);
+        assert_eq!(header_key(body), Some(b"<a@b>".to_vec()));
+        assert!(header_key(b"Subject: x\r\n\r\n").is_some_and(|k| k.starts_with(b"demail-digest:")));
+        assert_eq!(header_key(b"X-Mailer: x\r\n\r\n"), None);
     }
 
     #[test]

@@ -217,6 +217,31 @@ async fn a_message_already_at_the_destination_is_recognised_not_copied_twice() {
 }
 
 #[tokio::test]
+async fn a_message_without_message_id_already_at_the_destination_is_recognised_too() {
+    let server = dovecot();
+    let dir = tempfile::tempdir().unwrap();
+    let strip = |t: Takeout, id: &str| {
+        let drop_id = |b: Vec<u8>, eol: &str| {
+            String::from_utf8(b)
+                .unwrap()
+                .replace(&format!("Message-ID: <{id}@demail.test>{eol}"), "")
+                .into_bytes()
+        };
+        Takeout { mbox: drop_id(t.mbox, "\n"), landed: drop_id(t.landed, "\r\n") }
+    };
+    let a = strip(takeout("na", Some("Inbox,Opened"), "a"), "na");
+    let b = strip(takeout("nb", Some("Inbox,Opened"), "b"), "nb");
+    assert!(!a.landed.windows(10).any(|w| w == b"Message-ID"));
+    // `a` is there already (a crash between APPEND and its record, or another tool).
+    seed(&server, "carol", "INBOX", &[Msg { body: a.landed.clone(), flags: vec![], date: DATE.into() }])
+        .await;
+    let path = write_takeout(dir.path(), &[&a, &b], "");
+    let report = import(&server, "carol", &path, &dir.path().join("s.sqlite3")).await;
+    assert_eq!((report.landed, report.copied()), (2, 1), "{report:#?}");
+    assert_eq!(maildir_count(&server, "carol"), 2);
+}
+
+#[tokio::test]
 async fn imports_a_maildir_with_flags_folders_and_dates() {
     let server = dovecot();
     let dir = tempfile::tempdir().unwrap();

@@ -197,6 +197,39 @@ async fn since_copies_only_mail_received_from_that_day_and_counts_the_rest_as_sk
     assert_eq!(snapshot(&server, "bob", "INBOX").await, expected(&messages[2..]));
 }
 
+#[tokio::test]
+async fn messages_without_message_id_already_at_the_destination_are_not_copied_twice() {
+    // As after a crash between APPEND and its record: half of the mail is there, unknown to the
+    // state, and none of it has a Message-ID.
+    let server = dovecot();
+    let messages: Vec<Msg> = (0..6)
+        .map(|i| Msg {
+            body: format!(
+                "Date: Mon, {} Jan 2001 10:00:00 +0000\r\nFrom: robot@example.org\r\nSubject: report {i}\r\n\r\nbody {i}\r\n",
+                i + 1
+            )
+            .into_bytes(),
+            flags: vec!["\\Seen".into()],
+            date: format!("0{}-Jan-2001 10:00:00 +0000", i + 1),
+        })
+        .collect();
+    seed(&server, "alice", "INBOX", &messages).await;
+    seed(&server, "bob", "INBOX", &messages[..3]).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let report = demail_move::run(
+        &account(&server, "alice"),
+        &account(&server, "bob"),
+        &state_path(&state),
+        &CopyOptions::default(),
+        None,
+    )
+    .await
+    .expect("run");
+    let t = report.totals();
+    assert_eq!((t.copied, t.already_present, t.failed), (3, 3, 0));
+    assert_eq!(snapshot(&server, "bob", "INBOX").await, expected(&messages));
+}
+
 const CHILD_ENV: &str = "DEMAIL_TEST_CHILD_MIGRATION";
 
 /// Runs a migration described by the environment, as a separate process the parent test kills.
