@@ -31,6 +31,10 @@ pub struct ScanArgs {
     /// File holding the password (first line).
     #[arg(long, value_name = "PATH")]
     pub from_password_file: Option<PathBuf>,
+    /// File holding an OAuth 2.0 access token (first line), to log in with OAUTHBEARER or
+    /// XOAUTH2 instead of a password (Outlook.com accepts nothing else).
+    #[arg(long, value_name = "PATH", conflicts_with = "from_password_file")]
+    pub oauth_token_file: Option<PathBuf>,
     /// Accept any server certificate (self-signed test servers only).
     #[arg(long)]
     pub insecure: bool,
@@ -82,7 +86,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         args.insecure,
         &crate::migrate::Secret {
             password_file: args.from_password_file.as_deref(),
-            token_file: None,
+            token_file: args.oauth_token_file.as_deref(),
             env: "DEMAIL_FROM_PASSWORD",
         },
         &crate::migrate::user_language(),
@@ -272,6 +276,7 @@ mod tests {
             from: Some(format!("imaps://bob@127.0.0.1:{}", server.imaps_port)),
             archive: None,
             from_password_file: Some(pw.clone()),
+            oauth_token_file: None,
             insecure: true,
             json: false,
             csv: Some(dir.path().join("people.csv")),
@@ -293,6 +298,16 @@ mod tests {
         let state = ScanState::load(&dir.path().join("state.json")).expect("state");
         assert!(state.folders["INBOX"].last_uid as usize >= received.len());
         assert_eq!(run(args(true)).await.ok(), Some(ExitCode::SUCCESS));
+        // With an OAuth 2.0 token instead of a password (this Dovecot takes the password as token).
+        let token = dir.path().join("token");
+        std::fs::write(&token, "pw-bob\n").expect("token");
+        let with_token = ScanArgs {
+            from_password_file: None,
+            oauth_token_file: Some(token),
+            state: Some(dir.path().join("state-oauth.json")),
+            ..args(false)
+        };
+        assert_eq!(run(with_token).await.ok(), Some(ExitCode::SUCCESS));
     }
 
     #[tokio::test]
@@ -319,6 +334,7 @@ mod tests {
             from: None,
             archive: Some(path),
             from_password_file: None,
+            oauth_token_file: None,
             insecure: false,
             json: false,
             csv: Some(dir.path().join("people.csv")),
@@ -342,6 +358,7 @@ mod tests {
             from: None,
             archive: None,
             from_password_file: None,
+            oauth_token_file: None,
             insecure: false,
             json: true,
             csv: None,
