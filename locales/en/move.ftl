@@ -119,4 +119,3 @@ move-from-provider = Move my mail to this host
 move-since = Only mail received since (optional)
 move-since-hint = Format YYYY-MM-DD, for example 2020-01-31. Empty: all mail.
 move-since-invalid = The "since" date cannot be read. Write it as YYYY-MM-DD (for example 2020-01-31), or leave it empty to copy everything. Nothing was started.
-move-since-invalid-title = Unreadable date

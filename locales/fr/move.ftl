@@ -119,4 +119,3 @@ move-from-provider = Déménager mes mails vers cet hébergeur
 move-since = Seulement le courrier reçu depuis le (facultatif)
 move-since-hint = Format AAAA-MM-JJ, par exemple 2020-01-31. Vide : tout le courrier.
 move-since-invalid = La date « depuis le » n'est pas lisible. Écrivez-la sous la forme AAAA-MM-JJ (par exemple 2020-01-31), ou laissez-la vide pour tout copier. Rien n'a été lancé.
-move-since-invalid-title = Date illisible

@@ -155,6 +155,10 @@ async fn a_person_moves_a_mailbox_through_the_wizard_without_javascript() -> Res
         site.post(&format!("{job}/demarrer"), &[("depuis", "31/12/2020".to_owned())]).await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("AAAA-MM-JJ") && page.contains("a été lancé"), "{page}");
+    assert!(
+        page.contains("id=\"erreur-options\"") && page.contains("id=\"demarrer\""),
+        "the plan again: {page}"
+    );
     assert!(site.get(&job).await?.1.contains("id=\"demarrer\""), "still a draft");
 
     let (status, location, _) =

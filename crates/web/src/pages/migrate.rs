@@ -387,6 +387,8 @@ struct JobPage {
     complete: bool,
     stopped: Option<String>,
     error: Option<String>,
+    /// What was wrong in the options form just sent (shown above it).
+    form_error: Option<String>,
     can_pause: bool,
     can_resume: bool,
     can_cancel: bool,
@@ -598,6 +600,7 @@ fn job_view(site: &Site, ctx: &Ctx, token: &str, view: JobView, script: bool) ->
             .error
             .clone()
             .filter(|_| view.state == JobState::Failed || view.state == JobState::Queued),
+        form_error: None,
         can_pause: matches!(view.state, JobState::Queued | JobState::Running),
         can_resume: view.state == JobState::Paused,
         can_cancel: matches!(
@@ -636,11 +639,12 @@ async fn job_action(
                     Some(v) => match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
                         Ok(d) => Some(d),
                         Err(_) => {
-                            return error_page(
-                                l.lang,
-                                StatusCode::UNPROCESSABLE_ENTITY,
-                                "move-since-invalid",
-                            );
+                            // The plan again, with the reason above the options: nothing started.
+                            let mut page = job_view(&site, &ctx, &token, view, true);
+                            page.form_error = Some(l.t("move-since-invalid"));
+                            let mut res = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+                            private_headers(&mut res, page.script);
+                            return res;
                         }
                     },
                 };
