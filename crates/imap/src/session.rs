@@ -653,14 +653,26 @@ impl Session {
     }
 
     /// Appends every message received on `input` to a mailbox, reporting each on `out`. With
-    /// LITERAL+ the APPENDs are pipelined (no wait for the server between messages); without
-    /// it they go one at a time. A message with NUL bytes needs BINARY and is refused otherwise.
+    /// LITERAL+ the APPENDs are pipelined (no wait for the server between commands); without it
+    /// they go one at a time. With MULTIAPPEND (RFC 3502) the messages waiting in `input` go
+    /// several to a command: one transaction on the server, so one index update and one sync
+    /// instead of one per message. A message with NUL bytes needs BINARY and is refused otherwise.
     pub async fn append_messages(
         &mut self,
         wire_name: &[u8],
         mut input: mpsc::Receiver<AppendRequest>,
         out: &mpsc::Sender<Appended>,
     ) -> Result<(), Error> {
+        /// A command on its way: a group kept for a possible retry, or one message alone (its
+        /// body is dropped once written: the answer is its own).
+        enum Sent {
+            Group(Vec<AppendRequest>),
+            Single(u64),
+        }
+        const GROUP_BYTES: usize = 4 << 20;
+        /// How long a started group waits for one more message before it is sent.
+        const GROUP_WAIT: Duration = Duration::from_millis(2);
+
         let mailbox = self.mailbox_arg(wire_name)?;
         let binary = self.has("BINARY");
         if !self.has("LITERAL+") {
@@ -670,214 +682,84 @@ impl Session {
             }
             return Ok(());
         }
-        if self.has("MULTIAPPEND") {
-            return self.multi_append(mailbox, binary, input, out).await;
-        }
-        let Session { reader, writer, tag, timeout, .. } = self;
-        let timeout = *timeout;
-        let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(String, u64)>();
-
-        let send_side = async move {
-            loop {
-                let req = match input.try_recv() {
-                    Ok(r) => r,
-                    Err(mpsc::error::TryRecvError::Empty) => {
-                        writer.flush().await?;
-                        match input.recv().await {
-                            Some(r) => r,
-                            None => break,
-                        }
-                    }
-                    Err(mpsc::error::TryRecvError::Disconnected) => break,
-                };
-                let head = match append_head(&mailbox, &req, binary, true) {
-                    Ok(h) => h,
-                    Err(refusal) => {
-                        let appended = Appended { token: req.token, outcome: Err(refusal) };
-                        out.send(appended).await.map_err(|_| Error::Cancelled)?;
-                        continue;
-                    }
-                };
-                *tag += 1;
-                let t = format!("A{tag}");
-                writer.write_all(t.as_bytes()).await?;
-                writer.write_all(b" ").await?;
-                if sent_tx.send((t, req.token)).is_err() {
-                    break;
-                }
-                writer.write_all(&head).await?;
-                writer.write_all(&req.body).await?;
-                writer.write_all(b"\r\n").await?;
-                // `req` (body and budget) is dropped here: the bytes are on their way.
-            }
-            writer.flush().await?;
-            Ok::<(), Error>(())
-        };
-
-        let receive_side = async move {
-            let mut pending: HashMap<String, u64> = HashMap::new();
-            let mut sender_done = false;
-            loop {
-                if drain_announced(&mut sent_rx, |(t, token)| {
-                    pending.insert(t, token);
-                }) {
-                    sender_done = true;
-                }
-                if pending.is_empty() {
-                    if sender_done {
-                        break;
-                    }
-                    match sent_rx.recv().await {
-                        Some((t, token)) => {
-                            pending.insert(t, token);
-                        }
-                        None => sender_done = true,
-                    }
-                    continue;
-                }
-                let response = read_with_timeout(reader, timeout).await?;
-                while let Ok((t, token)) = sent_rx.try_recv() {
-                    pending.insert(t, token);
-                }
-                match response {
-                    Response::Tagged { tag, status, code, text } => {
-                        let Some(token) = pending.remove(&tag) else {
-                            continue;
-                        };
-                        let appended = Appended { token, outcome: appended_outcome(status, code, text) };
-                        out.send(appended).await.map_err(|_| Error::Cancelled)?;
-                    }
-                    Response::Untagged(Untagged::Condition { kind: Condition::Bye, text, .. }) => {
-                        return Err(Error::Closed(text));
-                    }
-                    _ => {}
-                }
-            }
-            Ok::<(), Error>(())
-        };
-        tokio::try_join!(send_side, receive_side)?;
-        Ok(())
-    }
-
-    /// The APPEND pipeline with MULTIAPPEND (RFC 3502): the messages waiting in `input` go
-    /// several to a command (one transaction on the server, so one index update and one sync
-    /// instead of one per message), commands pipelined with LITERAL+. A group is kept until its
-    /// answer: if the server refuses it (nothing of it is stored, by the RFC), each of its
-    /// messages is sent again alone so that each gets its own answer.
-    async fn multi_append(
-        &mut self,
-        mailbox: Vec<u8>,
-        binary: bool,
-        mut input: mpsc::Receiver<AppendRequest>,
-        out: &mpsc::Sender<Appended>,
-    ) -> Result<(), Error> {
-        /// A command on its way: a group kept for a possible retry, or one message alone.
-        enum Sent {
-            Group(Vec<AppendRequest>),
-            Single(u64),
-        }
-        const GROUP_MESSAGES: usize = 200;
-        const GROUP_BYTES: usize = 4 << 20;
-        /// How long a started group waits for one more message before it is sent.
-        const GROUP_WAIT: Duration = Duration::from_millis(2);
-
+        let group_messages = if self.has("MULTIAPPEND") { 200 } else { 1 };
         let Session { reader, writer, tag, timeout, .. } = self;
         let timeout = *timeout;
         let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(String, Sent)>();
-        // Answers back to the sender: `None` when a command is settled, a group to send again
-        // one by one otherwise.
+        // Answers back to the sender: `None` when a command is settled, a refused group to send
+        // again message by message otherwise (RFC 3502: nothing of a refused group is stored).
         let (back_tx, mut back_rx) = mpsc::unbounded_channel::<Option<Vec<AppendRequest>>>();
 
         let send_side = async move {
             let mut outstanding = 0usize;
             let mut retries: VecDeque<AppendRequest> = VecDeque::new();
+            // A command answered: one less outstanding, and a refused group's messages to retry.
+            fn settle(
+                back: Option<Vec<AppendRequest>>,
+                outstanding: &mut usize,
+                retries: &mut VecDeque<AppendRequest>,
+            ) {
+                *outstanding -= 1;
+                retries.extend(back.into_iter().flatten());
+            }
             let mut input_open = true;
             loop {
                 while let Ok(back) = back_rx.try_recv() {
-                    outstanding -= 1;
-                    retries.extend(back.into_iter().flatten());
+                    settle(back, &mut outstanding, &mut retries);
                 }
-                if let Some(req) = retries.pop_front() {
-                    // Alone, as a plain APPEND, to learn which message the server refuses.
-                    let head = match append_head(&mailbox, &req, binary, true) {
-                        Ok(h) => h,
-                        Err(refusal) => {
-                            out.send(Appended { token: req.token, outcome: Err(refusal) })
-                                .await
-                                .map_err(|_| Error::Cancelled)?;
+                // A retried message goes alone, to learn which one the server refuses.
+                let (mut group, alone) = match retries.pop_front() {
+                    Some(req) => (vec![req], true),
+                    None => {
+                        let first = match input.try_recv() {
+                            Ok(r) => Some(r),
+                            Err(mpsc::error::TryRecvError::Disconnected) => {
+                                input_open = false;
+                                None
+                            }
+                            Err(mpsc::error::TryRecvError::Empty) => {
+                                writer.flush().await?;
+                                tokio::select! {
+                                    r = input.recv() => {
+                                        input_open = r.is_some();
+                                        r
+                                    }
+                                    back = back_rx.recv() => {
+                                        if let Some(back) = back {
+                                            settle(back, &mut outstanding, &mut retries);
+                                        }
+                                        continue;
+                                    }
+                                }
+                            }
+                        };
+                        let Some(first) = first else {
+                            if outstanding == 0 && retries.is_empty() {
+                                break;
+                            }
+                            writer.flush().await?;
+                            match back_rx.recv().await {
+                                Some(back) => settle(back, &mut outstanding, &mut retries),
+                                None => break,
+                            }
                             continue;
-                        }
-                    };
-                    *tag += 1;
-                    let t = format!("A{tag}");
-                    writer.write_all(format!("{t} ").as_bytes()).await?;
-                    writer.write_all(&head).await?;
-                    writer.write_all(&req.body).await?;
-                    writer.write_all(b"\r\n").await?;
-                    outstanding += 1;
-                    if sent_tx.send((t, Sent::Single(req.token))).is_err() {
-                        break;
-                    }
-                    continue;
-                }
-                // The first message of the next group, or wait for work.
-                let first = match input.try_recv() {
-                    Ok(r) => Some(r),
-                    Err(mpsc::error::TryRecvError::Disconnected) => {
-                        input_open = false;
-                        None
-                    }
-                    Err(mpsc::error::TryRecvError::Empty) => {
-                        writer.flush().await?;
-                        tokio::select! {
-                            r = input.recv() => {
-                                if r.is_none() {
-                                    input_open = false;
-                                }
-                                r
-                            }
-                            back = back_rx.recv() => {
-                                if let Some(back) = back {
-                                    outstanding -= 1;
-                                    retries.extend(back.into_iter().flatten());
-                                }
-                                continue;
-                            }
-                        }
+                        };
+                        (vec![first], false)
                     }
                 };
-                let Some(first) = first else {
-                    if outstanding == 0 && retries.is_empty() {
-                        break;
-                    }
-                    writer.flush().await?;
-                    match back_rx.recv().await {
-                        Some(back) => {
-                            outstanding -= 1;
-                            retries.extend(back.into_iter().flatten());
-                        }
-                        None => break,
-                    }
-                    continue;
-                };
-                let mut group = vec![first];
                 let mut bytes = group[0].body.len();
-                while group.len() < GROUP_MESSAGES && bytes < GROUP_BYTES && input_open {
+                while !alone && input_open && group.len() < group_messages && bytes < GROUP_BYTES {
+                    // After a short wait (or at the end of the input) the group goes as it is.
                     let next = match input.try_recv() {
                         Ok(r) => Some(r),
                         Err(mpsc::error::TryRecvError::Disconnected) => None,
-                        // After a short wait (or at the end of the input) the group goes as it is.
                         Err(mpsc::error::TryRecvError::Empty) => {
                             tokio::time::timeout(GROUP_WAIT, input.recv()).await.ok().flatten()
                         }
                     };
-                    match next {
-                        Some(r) => {
-                            bytes += r.body.len();
-                            group.push(r);
-                        }
-                        None => break,
-                    }
+                    let Some(r) = next else { break };
+                    bytes += r.body.len();
+                    group.push(r);
                 }
                 // Each message's part of the command; one the server could not take (NUL
                 // without BINARY) is answered at once and left out.
@@ -910,7 +792,13 @@ impl Session {
                 }
                 writer.write_all(b"\r\n").await?;
                 outstanding += 1;
-                if sent_tx.send((t, Sent::Group(kept))).is_err() {
+                // No await since the last write: the receiver learns the tag before it can read
+                // its answer.
+                let sent = match <[AppendRequest; 1]>::try_from(kept) {
+                    Ok([req]) => Sent::Single(req.token),
+                    Err(kept) => Sent::Group(kept),
+                };
+                if sent_tx.send((t, sent)).is_err() {
                     break;
                 }
             }
@@ -960,22 +848,10 @@ impl Session {
                             };
                             for (i, req) in group.into_iter().enumerate() {
                                 let uid = uids.as_ref().and_then(|u| u.get(i).copied());
-                                let appended = Appended {
-                                    token: req.token,
-                                    outcome: Ok(AppendedUid { uidvalidity, uid }),
-                                };
-                                out.send(appended).await.map_err(|_| Error::Cancelled)?;
-                            }
-                            let _ = back_tx.send(None);
-                        }
-                        Some(Sent::Group(group)) if group.len() == 1 => {
-                            // Alone already: this is the message's own answer.
-                            for req in group {
-                                let appended = Appended {
-                                    token: req.token,
-                                    outcome: appended_outcome(status, code.clone(), text.clone()),
-                                };
-                                out.send(appended).await.map_err(|_| Error::Cancelled)?;
+                                let outcome = Ok(AppendedUid { uidvalidity, uid });
+                                out.send(Appended { token: req.token, outcome })
+                                    .await
+                                    .map_err(|_| Error::Cancelled)?;
                             }
                             let _ = back_tx.send(None);
                         }
