@@ -304,9 +304,10 @@ async fn copy_folder(
     if folder.action == Action::ArchiveUnlabelled {
         // Mail that has a label folder was copied there; only the rest goes to Archive.
         let before = listing.len();
-        let labelled = shared.labelled.lock().map(|l| l.clone()).unwrap_or_default();
-        listing.retain(|m| m.key.as_ref().is_none_or(|k| !labelled.contains(k)));
-        report.skipped = (before - listing.len()) as u64;
+        if let Ok(labelled) = shared.labelled.lock() {
+            listing.retain(|m| m.key.as_ref().is_none_or(|k| !labelled.contains(k)));
+        }
+        report.skipped += (before - listing.len()) as u64;
     } else if gmail && let Ok(mut labelled) = shared.labelled.lock() {
         labelled.extend(listing.iter().filter_map(|m| m.key.clone()));
     }

@@ -149,6 +149,33 @@ async fn maps_gmail_labels_to_folders_and_archives_mail_found_only_in_all_mail()
 }
 
 #[tokio::test]
+async fn since_on_a_gmail_layout_still_accounts_for_every_all_mail_message() {
+    let server = dovecot();
+    let old = |i: usize| Msg::numbered(&format!("o{i}"), i).date("01-Jan-2010 00:00:00 +0000");
+    let new = |i: usize| Msg::numbered(&format!("n{i}"), i).date("01-Jan-2024 00:00:00 +0000");
+    // In All Mail: a labelled old and new message, an unlabelled old and new one.
+    seed(&server, "gmail", "INBOX", &[old(1), new(1)]).await;
+    seed(&server, "gmail", "[Gmail]/Tous les messages", &[old(1), new(1), old(2), new(2)]).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let options =
+        CopyOptions { since: chrono::NaiveDate::from_ymd_opt(2020, 1, 1), ..CopyOptions::default() };
+    let report = demail_move::run(
+        &account(&server, "gmail"),
+        &account(&server, "carol"),
+        &state_path(&state),
+        &options,
+        None,
+    )
+    .await
+    .expect("run");
+    let all = report.folders.iter().find(|f| f.source == "[Gmail]/Tous les messages").expect("All Mail");
+    // Two older than the day, one already in its label folder: three skipped, one archived.
+    assert_eq!((all.source_messages, all.skipped, all.copied), (4, 3, 1));
+    assert!(report.is_complete(), "{report:#?}");
+    assert_eq!(snapshot(&server, "carol", "Archive").await, expected(&[new(2)]));
+}
+
+#[tokio::test]
 async fn recognises_messages_already_at_the_destination_on_a_first_run() {
     let server = dovecot();
     let messages: Vec<Msg> = (0..20).map(|i| Msg::numbered(&format!("h{i}"), i)).collect();
