@@ -216,9 +216,15 @@ impl Store {
         let Some(reg) = self.registration_by_token(token_hash).await? else { return Ok(None) };
         let mut tx = self.pool().begin().await?;
         self.lock_event(&mut tx, reg.event_id).await?;
-        sqlx::query("DELETE FROM event_registrations WHERE id = $1").bind(reg.id).execute(&mut *tx).await?;
+        // The status as the delete saw it, under the event's lock: two cancels of one place
+        // promote one person, not two.
+        let held: Option<String> =
+            sqlx::query_scalar("DELETE FROM event_registrations WHERE id = $1 RETURNING status")
+                .bind(reg.id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let mut promoted = None;
-        if reg.status == "confirmed" {
+        if held.as_deref() == Some("confirmed") {
             let sql = format!(
                 "UPDATE event_registrations SET status = 'confirmed' WHERE id = (SELECT id FROM event_registrations
                  WHERE event_id = $1 AND status = 'waiting' ORDER BY id LIMIT 1) RETURNING {REG_COLUMNS}"
@@ -280,23 +286,25 @@ impl Store {
         pending_before: i64,
         ended_before: i64,
     ) -> Result<(u64, u64), StoreError> {
+        let mut tx = self.pool().begin().await?;
         let regs =
             sqlx::query("DELETE FROM event_registrations WHERE status = 'pending' AND created_at < $1")
                 .bind(pending_before)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await?
                 .rows_affected();
         sqlx::query(
             "DELETE FROM event_registrations WHERE event_id IN (SELECT id FROM events WHERE starts_at + minutes * 60 < $1)",
         )
         .bind(ended_before)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
         let events = sqlx::query("DELETE FROM events WHERE starts_at + minutes * 60 < $1")
             .bind(ended_before)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        tx.commit().await?;
         Ok((regs, events))
     }
 

@@ -213,7 +213,7 @@ impl Store {
         };
         if req.confirmed_at.is_none() {
             let mut tx = self.pool().begin().await?;
-            sqlx::query(
+            let done = sqlx::query(
                 "UPDATE help_requests SET confirmed_at = $1, last_action_at = $1, status = 'new'
                  WHERE id = $2 AND confirmed_at IS NULL",
             )
@@ -221,7 +221,10 @@ impl Store {
             .bind(req.id)
             .execute(&mut *tx)
             .await?;
-            history(&mut tx, req.id, "new", None, now).await?;
+            // A second click racing the first confirms nothing and writes no history.
+            if done.rows_affected() == 1 {
+                history(&mut tx, req.id, "new", None, now).await?;
+            }
             tx.commit().await?;
         }
         self.help_request(req.id).await
@@ -298,6 +301,7 @@ impl Store {
         purpose: Option<&str>,
         now: i64,
     ) -> Result<u64, StoreError> {
+        let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE help_consents SET withdrawn_at = $1
              WHERE request_id = $2 AND withdrawn_at IS NULL AND ($3 = '' OR purpose = $3)",
@@ -305,24 +309,16 @@ impl Store {
         .bind(now)
         .bind(request_id)
         .bind(purpose.unwrap_or_default())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        self.touch_help_request(request_id, now).await?;
+        touch(&mut tx, request_id, now).await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
     /// Erases a request and every row about it (consents, tokens, history, notes, audit lines).
     pub async fn erase_help_request(&self, id: i64) -> Result<bool, StoreError> {
-        // The foreign keys cascade; the explicit deletes keep erasure complete even on a SQLite
-        // connection opened elsewhere without `PRAGMA foreign_keys`.
-        let mut tx = self.pool().begin().await?;
-        for table in ["help_consents", "help_tokens", "help_history", "help_notes", "audit_log"] {
-            let sql = format!("DELETE FROM {table} WHERE request_id = $1");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *tx).await?;
-        }
-        let done = sqlx::query("DELETE FROM help_requests WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(self.erase_help_where("id = $1", id).await? > 0)
     }
 
     /// Deletes requests never confirmed since `unconfirmed_before`, and confirmed ones whose last
@@ -332,38 +328,32 @@ impl Store {
         unconfirmed_before: i64,
         idle_before: i64,
     ) -> Result<PurgeReport, StoreError> {
-        let ids = |sql: &'static str, t: i64| async move {
-            let rows = sqlx::query(sql).bind(t).fetch_all(self.pool()).await?;
-            rows.iter().map(|r| r.try_get::<i64, _>("id")).collect::<Result<Vec<_>, _>>()
-        };
-        let mut report = PurgeReport::default();
-        for id in ids(
-            "SELECT id FROM help_requests WHERE confirmed_at IS NULL AND created_at < $1",
-            unconfirmed_before,
-        )
-        .await?
-        {
-            report.unconfirmed += u64::from(self.erase_help_request(id).await?);
-        }
-        for id in ids(
-            "SELECT id FROM help_requests WHERE confirmed_at IS NOT NULL AND last_action_at < $1",
-            idle_before,
-        )
-        .await?
-        {
-            report.expired += u64::from(self.erase_help_request(id).await?);
-        }
-        Ok(report)
+        Ok(PurgeReport {
+            unconfirmed: self
+                .erase_help_where("confirmed_at IS NULL AND created_at < $1", unconfirmed_before)
+                .await?,
+            expired: self
+                .erase_help_where("confirmed_at IS NOT NULL AND last_action_at < $1", idle_before)
+                .await?,
+        })
     }
 
-    /// Records an action on the request (it restarts the retention period).
-    pub async fn touch_help_request(&self, id: i64, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE help_requests SET last_action_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+    /// Erases, in one transaction, the requests matching `cond` (over `help_requests`, one `$1`
+    /// parameter) and every row about them; returns how many requests went.
+    async fn erase_help_where(&self, cond: &'static str, arg: i64) -> Result<u64, StoreError> {
+        // The foreign keys cascade; the explicit deletes keep erasure complete even on a SQLite
+        // connection opened elsewhere without `PRAGMA foreign_keys`.
+        let mut tx = self.pool().begin().await?;
+        for table in ["help_consents", "help_tokens", "help_history", "help_notes", "audit_log"] {
+            let sql = format!(
+                "DELETE FROM {table} WHERE request_id IN (SELECT id FROM help_requests WHERE {cond})"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(arg).execute(&mut *tx).await?;
+        }
+        let sql = format!("DELETE FROM help_requests WHERE {cond}");
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(arg).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     /// Sets the status (and records it in the history).
@@ -425,6 +415,7 @@ impl Store {
         body: &str,
         now: i64,
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO help_notes (request_id, kind, author, body, at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -433,9 +424,11 @@ impl Store {
         .bind(author)
         .bind(body)
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        self.touch_help_request(id, now).await
+        touch(&mut tx, id, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Status history of a request, oldest first.
@@ -489,6 +482,16 @@ impl Store {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
+}
+
+/// Records an action on the request (it restarts the retention period).
+async fn touch(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE help_requests SET last_action_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn history(
