@@ -67,9 +67,15 @@ pub fn date(message: &[u8]) -> Option<DateTime<FixedOffset>> {
     MessageParser::new().parse_headers(message)?.date().and_then(convert)
 }
 
-/// The Message-ID (without angle brackets), if any.
-pub fn message_id(message: &[u8]) -> Option<String> {
-    MessageParser::new().parse_headers(message)?.message_id().map(str::to_string)
+/// Length of a message's header block, blank line included (the whole message when there is
+/// none), for CRLF and LF messages alike.
+pub fn header_end(message: &[u8]) -> usize {
+    let crlf = message.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let lf = message.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(message.len()),
+    }
 }
 
 /// mail-parser's date with its own zone kept (its RFC 3339 form is in UTC).
@@ -82,4 +88,16 @@ fn convert(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
     let date = chrono::NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))?;
     let time = date.and_hms_opt(u32::from(d.hour), u32::from(d.minute), u32::from(d.second))?;
     time.and_local_timezone(offset).single()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_block_ends_at_the_first_blank_line() {
+        assert_eq!(header_end(b"A: b\r\n\r\nbody"), 8);
+        assert_eq!(header_end(b"A: b\n\nbody\r\n\r\n"), 6);
+        assert_eq!(header_end(b"A: b"), 4);
+    }
 }

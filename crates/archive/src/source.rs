@@ -56,11 +56,11 @@ pub struct Item {
 pub trait Sink {
     /// An entry starts. Returns where to start reading it: a byte offset reached by an earlier
     /// run (mbox entries), or `None` to skip it whole (done earlier); `Some(0)` reads it all.
-    fn entry(&mut self, entry: &str, fingerprint: u32) -> Option<u64>;
+    fn entry(&mut self, _entry: &str, _fingerprint: u32) -> Option<u64> {
+        Some(0)
+    }
     /// A message. `false` stops the reading.
     fn item(&mut self, item: Item) -> bool;
-    /// An entry was read to its end.
-    fn entry_done(&mut self, entry: &str, fingerprint: u32);
 }
 
 /// How to read.
@@ -143,7 +143,6 @@ impl Archive {
             if !read_mbox(&name, is_takeout(&name), reader, start, options, counter, sink).map_err(err)? {
                 return Ok(());
             }
-            sink.entry_done(&name, fingerprint);
         }
         Ok(())
     }
@@ -174,7 +173,6 @@ impl Archive {
             if !read_mbox(&name, is_takeout(&name), reader, start, options, counter, sink).map_err(err)? {
                 return Ok(());
             }
-            sink.entry_done(&name, fingerprint);
         }
         Ok(())
     }
@@ -206,7 +204,6 @@ impl Archive {
                     return Ok(());
                 }
             }
-            sink.entry_done(&entry, 0);
         }
         Ok(())
     }
@@ -272,9 +269,6 @@ impl Archive {
                     return Ok(());
                 }
             }
-            if started {
-                sink.entry_done(&entry, 0);
-            }
         }
         Ok(())
     }
@@ -296,11 +290,7 @@ fn read_mbox_file(
     counter.fetch_add(start, Ordering::Relaxed);
     let reader = BufReader::with_capacity(1 << 16, Counting::new(file, counter.clone()));
     let takeout = is_takeout(&path.to_string_lossy());
-    let finished = read_mbox(entry, takeout, reader, start, options, counter, sink)?;
-    if finished {
-        sink.entry_done(entry, fingerprint);
-    }
-    Ok(finished)
+    read_mbox(entry, takeout, reader, start, options, counter, sink)
 }
 
 /// Reads the messages of one mbox entry from `start`; false if the sink asked to stop.

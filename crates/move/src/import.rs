@@ -156,32 +156,30 @@ pub async fn plan_import(
     let resolver = Resolver::new(dst.list().await.map_err(MoveError::Destination)?, options.labels);
     dst.logout().await;
 
+    /// Keeps where each message wants to go (the plan needs nothing else).
+    #[derive(Default)]
     struct Counter {
-        items: std::sync::mpsc::Sender<(Origin, Option<Problem>)>,
+        items: Vec<(Origin, Option<Problem>)>,
     }
     impl Sink for Counter {
-        fn entry(&mut self, _: &str, _: u32) -> Option<u64> {
-            Some(0)
-        }
         fn item(&mut self, item: Item) -> bool {
-            self.items.send((item.origin, item.problem)).is_ok()
+            self.items.push((item.origin, item.problem));
+            true
         }
-        fn entry_done(&mut self, _: &str, _: u32) {}
     }
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = {
+    let items = {
         let archive = archive.clone();
         let read = ReadOptions { dialect: options.dialect };
-        tokio::task::spawn_blocking(move || archive.read(read, &mut Counter { items: tx }))
+        tokio::task::spawn_blocking(move || {
+            let mut counter = Counter::default();
+            archive.read(read, &mut counter).map(|()| counter.items)
+        })
+        .await
+        .map_err(|e| MoveError::Archive(e.to_string()))?
+        .map_err(|e| MoveError::Archive(e.to_string()))?
     };
     let mut plan = ImportPlan { archive: archive.path.display().to_string(), ..ImportPlan::default() };
     let mut folders: BTreeMap<String, PlannedFolder> = BTreeMap::new();
-    let counting = tokio::task::spawn_blocking(move || rx.iter().collect::<Vec<_>>());
-    let items = counting.await.unwrap_or_default();
-    reader
-        .await
-        .map_err(|e| MoveError::Archive(e.to_string()))?
-        .map_err(|e| MoveError::Archive(e.to_string()))?;
     for (origin, problem) in items {
         plan.messages += 1;
         if problem.is_some() {
@@ -508,7 +506,6 @@ impl Sink for Forward {
     fn item(&mut self, item: Item) -> bool {
         self.tx.blocking_send(Event::Item(Box::new(item))).is_ok()
     }
-    fn entry_done(&mut self, _: &str, _: u32) {}
 }
 
 /// Resume point of one archive entry.
@@ -1112,20 +1109,10 @@ async fn record_landed(state: &mut State, rows: &[Row_]) -> Result<(), MoveError
     Ok(())
 }
 
-/// Length of the header block (up to and including the blank line), if it ends.
-fn header_end(body: &[u8]) -> Option<usize> {
-    let crlf = body.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
-    let lf = body.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
 /// The key of a message (see [`message_key`]) from its header, equal to the one computed from the
 /// server's `HEADER.FIELDS` answer for the same message.
 fn header_key(body: &[u8]) -> Option<Vec<u8>> {
-    message_key(&body[..header_end(body).unwrap_or(body.len())])
+    message_key(&body[..demail_archive::headers::header_end(body)])
 }
 
 fn send(progress: ProgressTx<'_>, event: ImportProgress) {

@@ -1,6 +1,7 @@
 //! Scanning an archive instead of a live mailbox: a Google Takeout export (`.mbox`, or the
 //! `.zip`/`.tgz` as downloaded), any mbox, a Maildir tree or a folder of `.eml` files.
 
+use demail_archive::headers::header_end;
 use demail_archive::{Archive, ArchiveError, Item, Origin, ReadOptions, Sink};
 
 use crate::{FolderRole, Scanner};
@@ -23,9 +24,6 @@ pub fn scan_archive(archive: &Archive, scanner: &mut Scanner) -> Result<ArchiveS
         counts: ArchiveScan,
     }
     impl Sink for Feed<'_> {
-        fn entry(&mut self, _: &str, _: u32) -> Option<u64> {
-            Some(0)
-        }
         fn item(&mut self, item: Item) -> bool {
             match role(&item.origin) {
                 Some(role) => {
@@ -37,7 +35,6 @@ pub fn scan_archive(archive: &Archive, scanner: &mut Scanner) -> Result<ArchiveS
             }
             true
         }
-        fn entry_done(&mut self, _: &str, _: u32) {}
     }
     let mut feed = Feed { scanner, counts: ArchiveScan::default() };
     archive.read(ReadOptions::default(), &mut feed)?;
@@ -78,16 +75,6 @@ fn role(origin: &Origin) -> Option<FolderRole> {
                 Some(FolderRole::Received)
             }
         }
-    }
-}
-
-/// Length of the header block, blank line included (the whole message when there is none).
-fn header_end(message: &[u8]) -> usize {
-    let crlf = message.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
-    let lf = message.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(message.len()),
     }
 }
 
@@ -143,12 +130,5 @@ mod tests {
         assert_eq!(f("Corbeille"), None);
         assert_eq!(f("Junk"), None);
         assert_eq!(f("Travail/Clients"), Some(FolderRole::Received));
-    }
-
-    #[test]
-    fn the_header_block_ends_at_the_first_blank_line() {
-        assert_eq!(header_end(b"A: b\r\n\r\nbody"), 8);
-        assert_eq!(header_end(b"A: b\n\nbody\r\n\r\n"), 6);
-        assert_eq!(header_end(b"A: b"), 4);
     }
 }
