@@ -157,39 +157,29 @@ async fn not_attempted(
     let listing = list(src, selected.exists, false).await.map_err(MoveError::Source)?;
     unsent_bytes.fetch_add(listing.iter().map(|m| m.size).sum(), Ordering::Relaxed);
     Ok(FolderReport {
-        source: folder.source.clone(),
-        destination: folder.destination.clone(),
-        action: folder.action,
         source_messages: listing.len() as u64,
-        copied: 0,
-        already_present: 0,
-        skipped: 0,
         failed: listing
             .iter()
             .map(|m| Failure { uid: m.uid, reason: format!("not attempted: {reason}") })
             .collect(),
-        bytes_copied: 0,
-        flags_updated: 0,
+        ..FolderReport::new(folder.source.clone(), folder.destination.clone(), folder.action)
     })
 }
 
-async fn skipped_folder(src: &mut Session, folder: &FolderMove) -> Result<FolderReport, MoveError> {
+/// A folder the plan leaves alone: its messages counted as skipped.
+pub(crate) async fn skipped_folder(
+    src: &mut Session,
+    folder: &FolderMove,
+) -> Result<FolderReport, MoveError> {
     let messages = if matches!(folder.action, Action::Skip(crate::plan::SkipReason::NotSelectable)) {
         0
     } else {
         u64::from(src.status(&folder.source_wire).await.map_err(MoveError::Source)?.messages)
     };
     Ok(FolderReport {
-        source: folder.source.clone(),
-        destination: String::new(),
-        action: folder.action,
         source_messages: messages,
-        copied: 0,
-        already_present: 0,
         skipped: messages,
-        failed: Vec::new(),
-        bytes_copied: 0,
-        flags_updated: 0,
+        ..FolderReport::new(folder.source.clone(), String::new(), folder.action)
     })
 }
 
@@ -201,18 +191,7 @@ async fn copy_folder(
     budget: &ByteBudget,
 ) -> Result<FolderReport, MoveError> {
     let (gmail, destination_full, progress) = (shared.gmail, &shared.full, shared.progress);
-    let mut report = FolderReport {
-        source: folder.source.clone(),
-        destination: folder.destination.clone(),
-        action: folder.action,
-        source_messages: 0,
-        copied: 0,
-        already_present: 0,
-        skipped: 0,
-        failed: Vec::new(),
-        bytes_copied: 0,
-        flags_updated: 0,
-    };
+    let mut report = FolderReport::new(folder.source.clone(), folder.destination.clone(), folder.action);
     let selected = src.select(&folder.source_wire, true).await.map_err(MoveError::Source)?;
     // With CONDSTORE, a folder copied completely before and unchanged since needs no listing:
     // only flags changed since then are read and applied.
@@ -623,17 +602,14 @@ pub(crate) async fn list(
         .collect())
 }
 
-/// Pairs source messages in `todo` with unknown destination messages of the same key; removes
-/// the matched ones from `todo` and returns (source UID, destination UID) pairs.
-async fn match_existing(
-    src: &mut Session,
+/// The messages of the selected destination folder that `known` does not list, by key (in
+/// UID order for each key).
+pub(crate) async fn unknown_by_key(
     dst: &mut Session,
-    todo: &mut Vec<Listed>,
     known: &HashSet<u32>,
-) -> Result<Vec<(u32, u32)>, MoveError> {
-    let there = dst.uid_fetch("1:*", KEY_ITEMS).await.map_err(MoveError::Destination)?;
+) -> Result<HashMap<Key, Vec<u32>>, demail_imap::Error> {
     let mut by_key: HashMap<Key, Vec<u32>> = HashMap::new();
-    for f in there {
+    for f in dst.uid_fetch("1:*", KEY_ITEMS).await? {
         let (Some(uid), Some(size)) = (f.uid, f.size) else { continue };
         if known.contains(&uid) {
             continue;
@@ -642,6 +618,18 @@ async fn match_existing(
             by_key.entry((id, size)).or_default().push(uid);
         }
     }
+    Ok(by_key)
+}
+
+/// Pairs source messages in `todo` with unknown destination messages of the same key; removes
+/// the matched ones from `todo` and returns (source UID, destination UID) pairs.
+async fn match_existing(
+    src: &mut Session,
+    dst: &mut Session,
+    todo: &mut Vec<Listed>,
+    known: &HashSet<u32>,
+) -> Result<Vec<(u32, u32)>, MoveError> {
+    let mut by_key = unknown_by_key(dst, known).await.map_err(MoveError::Destination)?;
     if by_key.is_empty() {
         return Ok(Vec::new());
     }
@@ -731,7 +719,8 @@ pub(crate) fn message_id(header: &[u8]) -> Option<Vec<u8>> {
     (!value.is_empty()).then(|| value.to_vec())
 }
 
-pub(crate) fn send(progress: ProgressTx<'_>, event: Progress) {
+/// Passes a progress event on to whoever listens, if anyone does.
+pub(crate) fn send<T>(progress: Option<&mpsc::UnboundedSender<T>>, event: T) {
     if let Some(tx) = progress {
         let _ = tx.send(event);
     }

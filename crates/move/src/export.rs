@@ -18,7 +18,7 @@ use sqlx::{Connection, Row};
 use tokio::sync::mpsc;
 
 use crate::copy::{Key, Listed, list, send};
-use crate::plan::{Action, FolderMove, PlanOptions, SkipReason};
+use crate::plan::{Action, FolderMove, PlanOptions};
 use crate::report::{CopyReport, FolderReport};
 use crate::state::State;
 use crate::{Account, MoveError, Progress};
@@ -81,14 +81,7 @@ pub async fn export(
     let mut report = CopyReport::default();
     for folder in &plan.folders {
         let r = match folder.action {
-            Action::Skip(reason) => {
-                let messages = if reason == SkipReason::NotSelectable {
-                    0
-                } else {
-                    u64::from(src.status(&folder.source_wire).await.map_err(MoveError::Source)?.messages)
-                };
-                folder_report(folder, String::new(), messages, messages)
-            }
+            Action::Skip(_) => crate::copy::skipped_folder(&mut src, folder).await?,
             Action::Copy | Action::ArchiveUnlabelled => {
                 let target = Target::new(&canonical, &folder.destination, options.format);
                 export_folder(&mut src, &mut state, folder, &target, gmail, &mut labelled, &budget, progress)
@@ -147,7 +140,10 @@ async fn export_folder(
     let local = |error| MoveError::Local { path: target.path.clone(), error };
     let selected = src.select(&folder.source_wire, true).await.map_err(MoveError::Source)?;
     let mut listing: Vec<Listed> = list(src, selected.exists, gmail).await.map_err(MoveError::Source)?;
-    let mut r = folder_report(folder, target.path.display().to_string(), listing.len() as u64, 0);
+    let mut r = FolderReport {
+        source_messages: listing.len() as u64,
+        ..FolderReport::new(folder.source.clone(), target.path.display().to_string(), folder.action)
+    };
     if folder.action == Action::ArchiveUnlabelled {
         let before = listing.len();
         listing.retain(|m| m.key.as_ref().is_none_or(|k| !labelled.contains(k)));
@@ -284,21 +280,6 @@ async fn export_folder(
         })
         .collect();
     Ok(r)
-}
-
-fn folder_report(folder: &FolderMove, destination: String, messages: u64, skipped: u64) -> FolderReport {
-    FolderReport {
-        source: folder.source.clone(),
-        destination,
-        action: folder.action,
-        source_messages: messages,
-        copied: 0,
-        already_present: 0,
-        skipped,
-        failed: Vec::new(),
-        bytes_copied: 0,
-        flags_updated: 0,
-    }
 }
 
 /// The source UID in a file name this exporter wrote for the given UIDVALIDITY.

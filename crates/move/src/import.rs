@@ -20,7 +20,7 @@ use serde::Serialize;
 use sqlx::Row;
 use tokio::sync::mpsc;
 
-use crate::copy::{KEY_ITEMS, Key, message_key};
+use crate::copy::{Key, message_key, send, unknown_by_key};
 use crate::report::FolderReport;
 use crate::state::State;
 use crate::{Account, Action, MoveError};
@@ -295,6 +295,7 @@ async fn import_once(
         messages: HashMap::new(),
         inflight: HashMap::new(),
         batches: HashMap::new(),
+        matched: Vec::new(),
         unsent_bytes: 0,
         next_token: 0,
         budget: &budget,
@@ -578,6 +579,9 @@ struct Run<'a> {
     messages: HashMap<u64, Pending>,
     inflight: HashMap<u64, InFlight>,
     batches: HashMap<Vec<u8>, Vec<AppendRequest>>,
+    /// Placements found already at the destination, recorded with the next batch of answers
+    /// (or before the next resume point), not one transaction each.
+    matched: Vec<Row_>,
     unsent_bytes: u64,
     next_token: u64,
     budget: &'a ByteBudget,
@@ -710,18 +714,14 @@ impl Run<'_> {
             if let Some(uid) = key.as_ref().and_then(|k| folder.unknown.get_mut(k)).and_then(Vec::pop) {
                 folder.report.already_present += 1;
                 let uidvalidity = folder.uidvalidity;
-                record_landed(
-                    self.state,
-                    &[(
-                        item.entry.clone(),
-                        item.key.clone(),
-                        target.wire.clone(),
-                        uidvalidity,
-                        Some(uid),
-                        "matched",
-                    )],
-                )
-                .await?;
+                self.matched.push((
+                    item.entry.clone(),
+                    item.key.clone(),
+                    target.wire.clone(),
+                    uidvalidity,
+                    Some(uid),
+                    "matched",
+                ));
                 continue;
             }
             sends.push(target.wire.clone());
@@ -881,29 +881,9 @@ impl Run<'_> {
             // Mail there that this state file did not put there (an earlier run killed between
             // APPEND and its record, or mail from elsewhere): matched by Message-ID and size.
             self.ctl.select(&target.wire, true).await.map_err(MoveError::Destination)?;
-            let there = self.ctl.uid_fetch("1:*", KEY_ITEMS).await.map_err(MoveError::Destination)?;
-            for f in there {
-                let (Some(uid), Some(size)) = (f.uid, f.size) else { continue };
-                if known.contains(&uid) {
-                    continue;
-                }
-                if let Some(id) = f.header_fields.as_deref().and_then(message_key) {
-                    unknown.entry((id, size)).or_default().push(uid);
-                }
-            }
+            unknown = unknown_by_key(self.ctl, &known).await.map_err(MoveError::Destination)?;
         }
-        let report = FolderReport {
-            source: target.source.clone(),
-            destination: target.name.clone(),
-            action: Action::Copy,
-            source_messages: 0,
-            copied: 0,
-            already_present: 0,
-            skipped: 0,
-            failed: Vec::new(),
-            bytes_copied: 0,
-            flags_updated: 0,
-        };
+        let report = FolderReport::new(target.source.clone(), target.name.clone(), Action::Copy);
         self.order.push(target.wire.clone());
         self.folders.insert(target.wire.clone(), Folder { uidvalidity, unknown, report });
         Ok(())
@@ -937,7 +917,7 @@ impl Run<'_> {
 
     /// Records landed messages durably, then counts them.
     async fn landed_results(&mut self, results: Vec<(Vec<u8>, Appended)>) -> Result<(), MoveError> {
-        let mut rows = Vec::new();
+        let mut rows = std::mem::take(&mut self.matched);
         let mut outcomes = Vec::new();
         for (folder, appended) in results {
             let Some(sent) = self.inflight.remove(&appended.token) else { continue };
@@ -986,8 +966,11 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Writes the resume points that moved.
+    /// Writes the resume points that moved, after the placements they cover.
     async fn save_checkpoints(&mut self) -> Result<(), MoveError> {
+        // A resume point never passes a placement whose record is still in memory.
+        let matched = std::mem::take(&mut self.matched);
+        record_landed(self.state, &matched).await?;
         for (entry, e) in self.entries.iter_mut().filter(|(_, e)| e.changed) {
             e.changed = false;
             sqlx::query("INSERT OR REPLACE INTO archive_entries (entry, fingerprint, offset, messages) VALUES (?, ?, ?, ?)")
@@ -1113,12 +1096,6 @@ async fn record_landed(state: &mut State, rows: &[Row_]) -> Result<(), MoveError
 /// server's `HEADER.FIELDS` answer for the same message.
 fn header_key(body: &[u8]) -> Option<Vec<u8>> {
     message_key(&body[..demail_archive::headers::header_end(body)])
-}
-
-fn send(progress: ProgressTx<'_>, event: ImportProgress) {
-    if let Some(tx) = progress {
-        let _ = tx.send(event);
-    }
 }
 
 #[cfg(test)]

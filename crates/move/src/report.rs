@@ -116,6 +116,22 @@ pub struct Totals {
 }
 
 impl FolderReport {
+    /// A folder with nothing counted yet.
+    pub(crate) fn new(source: String, destination: String, action: Action) -> FolderReport {
+        FolderReport {
+            source,
+            destination,
+            action,
+            source_messages: 0,
+            copied: 0,
+            already_present: 0,
+            skipped: 0,
+            failed: Vec::new(),
+            bytes_copied: 0,
+            flags_updated: 0,
+        }
+    }
+
     /// Whether the four outcomes add up to the source count.
     pub fn is_accounted(&self) -> bool {
         self.copied + self.already_present + self.skipped + self.failed.len() as u64 == self.source_messages
