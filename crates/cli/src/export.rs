@@ -1,11 +1,11 @@
 //! `demail export`: a local backup (Maildir or mbox) of an IMAP account.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use demail_move::{Account, ExportFormat, ExportOptions, PlanOptions};
+use demail_move::{ExportFormat, ExportOptions, PlanOptions};
 
 /// Save a whole IMAP account to a local folder before leaving: a Maildir (flags and dates kept)
 /// or one mbox file per folder. Running it again adds only new mail.
@@ -52,18 +52,16 @@ pub enum Format {
 
 /// Runs `demail export`. Exit code 0 when every message is saved, 1 otherwise.
 pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let source = crate::migrate::account(
+    let lang = crate::migrate::user_language();
+    let source = crate::migrate::one_account(
         &args.from,
         args.insecure,
-        &crate::migrate::Secret {
-            password_file: args.from_password_file.as_deref(),
-            token_file: None,
-            env: "DEMAIL_FROM_PASSWORD",
-        },
-        &crate::migrate::user_language(),
+        args.from_password_file.as_deref(),
+        None,
+        "DEMAIL_FROM_PASSWORD",
+        &lang,
     )
-    .context("account to save (--from)")?
-    .0;
+    .context("account to save (--from)")?;
     let options = ExportOptions {
         plan: PlanOptions {
             include_junk: args.include_junk,
@@ -76,7 +74,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         },
         ..ExportOptions::default()
     };
-    let state = args.state.clone().unwrap_or_else(|| default_state_path(&args.to, &source));
+    let state = args.state.clone().unwrap_or_else(|| args.to.join(".demail-export.sqlite3"));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let display = tokio::spawn(crate::migrate::show_progress(rx, std::io::stderr().is_terminal()));
     let result = demail_move::export(&source, &args.to, &state, &options, Some(&tx)).await;
@@ -91,11 +89,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        crate::migrate::print_report(&report, &crate::migrate::user_language());
+        crate::migrate::print_report(&report, &lang);
     }
     Ok(if report.is_complete() { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-fn default_state_path(dir: &Path, _source: &Account) -> PathBuf {
-    dir.join(".demail-export.sqlite3")
 }

@@ -65,18 +65,15 @@ pub struct ImportArgs {
 /// none failed, 1 otherwise.
 pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let archive = Archive::open(&args.archive)?;
-    let destination = crate::migrate::account(
+    let destination = crate::migrate::one_account(
         &args.to,
         args.insecure,
-        &crate::migrate::Secret {
-            password_file: args.to_password_file.as_deref(),
-            token_file: None,
-            env: "DEMAIL_TO_PASSWORD",
-        },
+        args.to_password_file.as_deref(),
+        None,
+        "DEMAIL_TO_PASSWORD",
         &crate::migrate::user_language(),
     )
-    .context("account to import into (--to)")?
-    .0;
+    .context("account to import into (--to)")?;
     let options = ImportOptions {
         labels: LabelOptions {
             include_chats: args.include_chats,
@@ -118,11 +115,8 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
 fn default_state_path(archive: &Path, destination: &Account) -> PathBuf {
     let name = archive.file_name().and_then(|n| n.to_str()).unwrap_or("archive");
-    let clean = |s: &str| -> String {
-        s.chars().map(|c| if c.is_ascii_alphanumeric() || "@.-_".contains(c) { c } else { '_' }).collect()
-    };
-    let account = format!("{}@{}", destination.credentials.user, destination.options.host);
-    PathBuf::from(format!("demail-import-{}-to-{}.sqlite3", clean(name), clean(&account)))
+    let (name, account) = (crate::migrate::file_name_part(name), crate::migrate::account_label(destination));
+    PathBuf::from(format!("demail-import-{name}-to-{account}.sqlite3"))
 }
 
 async fn show_progress(mut rx: tokio::sync::mpsc::UnboundedReceiver<ImportProgress>, terminal: bool) {

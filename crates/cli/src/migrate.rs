@@ -178,8 +178,12 @@ fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
 
 /// Presets for the built-in catalogue's providers that publish an IMAP server: an address at the
 /// provider's own domain (its website's, or its IMAP server's) is enough.
-pub(crate) fn catalogue_presets() -> Vec<Preset> {
-    let Ok(catalog) = demail_catalog::Catalog::builtin() else { return Vec::new() };
+pub(crate) fn catalogue_presets() -> &'static [Preset] {
+    static PRESETS: std::sync::OnceLock<Vec<Preset>> = std::sync::OnceLock::new();
+    PRESETS.get_or_init(|| demail_catalog::Catalog::builtin().map(|c| presets_of(&c)).unwrap_or_default())
+}
+
+fn presets_of(catalog: &demail_catalog::Catalog) -> Vec<Preset> {
     catalog
         .providers()
         .iter()
@@ -247,7 +251,7 @@ pub(crate) fn account(
         let (user, options) = parse_url(text, secret.env)?;
         (user, options, None)
     } else {
-        let preset = presets::for_address(text, &catalogue_presets()).with_context(|| {
+        let preset = presets::for_address(text, catalogue_presets()).with_context(|| {
             format!(
                 "demail does not know the mail server of {text:?}: give it as imaps://user@server \
                  (your provider's help pages name its IMAP server)"
@@ -347,13 +351,30 @@ fn percent_decode(s: &str) -> anyhow::Result<String> {
 
 /// `./demail-<from>-to-<to>.sqlite3`, with anything unusual in the names replaced.
 fn default_state_path(source: &Account, destination: &Account) -> PathBuf {
-    let clean = |a: &Account| -> String {
-        format!("{}@{}", a.credentials.user, a.options.host)
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "@.-_".contains(c) { c } else { '_' })
-            .collect()
-    };
-    PathBuf::from(format!("demail-{}-to-{}.sqlite3", clean(source), clean(destination)))
+    PathBuf::from(format!("demail-{}-to-{}.sqlite3", account_label(source), account_label(destination)))
+}
+
+/// `s` with anything but letters, digits and `@.-_` replaced by `_`: safe in a file name.
+pub(crate) fn file_name_part(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || "@.-_".contains(c) { c } else { '_' }).collect()
+}
+
+/// `user@host` of an account, safe in a file name.
+pub(crate) fn account_label(a: &Account) -> String {
+    file_name_part(&format!("{}@{}", a.credentials.user, a.options.host))
+}
+
+/// One account from a URL or a known address, for the commands that use a single account
+/// (import, export, scan); the caller adds which option it came from.
+pub(crate) fn one_account(
+    text: &str,
+    insecure: bool,
+    password_file: Option<&Path>,
+    token_file: Option<&Path>,
+    env: &str,
+    lang: &str,
+) -> anyhow::Result<Account> {
+    Ok(account(text, insecure, &Secret { password_file, token_file, env }, lang)?.0)
 }
 
 pub(crate) async fn show_progress(mut rx: tokio::sync::mpsc::UnboundedReceiver<Progress>, terminal: bool) {
@@ -534,7 +555,7 @@ mod tests {
         assert_eq!((posteo.host.as_str(), posteo.port, posteo.security), ("posteo.de", 993, Security::Tls));
         assert!(posteo.domains.contains(&"posteo.de".to_owned()), "{:?}", posteo.domains);
         assert!(!posteo.verified, "the catalogue marks this fact unverified");
-        let found = presets::for_address("anne@posteo.de", &presets).map(|p| p.id);
+        let found = presets::for_address("anne@posteo.de", presets).map(|p| p.id);
         assert_eq!(found.as_deref(), Some("posteo"));
     }
 

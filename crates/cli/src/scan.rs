@@ -81,18 +81,15 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         }
         return report(&args, scanner.finish(), "");
     };
-    let account = crate::migrate::account(
+    let account = crate::migrate::one_account(
         from,
         args.insecure,
-        &crate::migrate::Secret {
-            password_file: args.from_password_file.as_deref(),
-            token_file: args.oauth_token_file.as_deref(),
-            env: "DEMAIL_FROM_PASSWORD",
-        },
+        args.from_password_file.as_deref(),
+        args.oauth_token_file.as_deref(),
+        "DEMAIL_FROM_PASSWORD",
         &crate::migrate::user_language(),
     )
-    .context("account to scan (--from)")?
-    .0;
+    .context("account to scan (--from)")?;
     let state_path = args.state.clone().unwrap_or_else(|| default_state_path(&account));
     let previous = if args.since_last {
         let state = ScanState::load(&state_path)?;
@@ -145,11 +142,7 @@ fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
 
 /// `./demail-scan-<user>@<host>.json`, with anything unusual replaced.
 fn default_state_path(account: &demail_move::Account) -> PathBuf {
-    let name: String = format!("{}@{}", account.credentials.user, account.options.host)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "@.-_".contains(c) { c } else { '_' })
-        .collect();
-    PathBuf::from(format!("demail-scan-{name}.json"))
+    PathBuf::from(format!("demail-scan-{}.json", crate::migrate::account_label(account)))
 }
 
 /// The report as plain text.

@@ -72,14 +72,15 @@ pub async fn attach(
         None => Keeper::Memory(Vault::default()),
     };
     let jobs = Jobs::new(store.clone(), keeper.clone(), jobs_config(settings));
-    if let Keeper::Memory(_) = keeper {
+    let in_memory = matches!(keeper, Keeper::Memory(_));
+    if in_memory {
         let orphans = store.orphan_unsealed_jobs(demail_jobs::now()).await?;
         if orphans > 0 {
             tracing::info!("{orphans} job(s) from before the restart wait for their passwords again");
         }
-        tokio::spawn(Runner::new(jobs.clone(), runner_config(settings)).run(std::future::pending()));
-    } else if store.backend() == Backend::Sqlite {
-        // One machine with a key: still run the jobs here.
+    }
+    // Credentials only here, or one machine (SQLite) even with a key: this server runs the jobs.
+    if in_memory || store.backend() == Backend::Sqlite {
         tokio::spawn(Runner::new(jobs.clone(), runner_config(settings)).run(std::future::pending()));
     }
     let options = demail_web::MigrateSettings {
