@@ -382,24 +382,13 @@ impl Session {
     /// Logs in with AUTHENTICATE PLAIN where offered, LOGIN otherwise; with OAUTHBEARER or
     /// XOAUTH2 for an OAuth 2.0 token.
     pub async fn login(&mut self, credentials: &Credentials) -> Result<(), Error> {
-        if credentials.method == AuthMethod::OAuth2 {
-            let done = match self.authenticate_oauth2(credentials).await {
-                Ok(done) => done,
-                Err(Error::Refused { text, .. }) => return Err(Error::AuthenticationFailed(text)),
-                Err(e) => return Err(e),
-            };
-            match done.code {
-                Some(Code::Capability(c)) => self.set_capabilities(c),
-                _ => self.refresh_capabilities().await?,
-            }
-            return Ok(());
-        }
         let plain = self.has("AUTH=PLAIN");
-        if self.has("LOGINDISABLED") && !plain {
-            return Err(Error::LoginDisabled);
-        }
-        let result = if plain {
+        let result = if credentials.method == AuthMethod::OAuth2 {
+            self.authenticate_oauth2(credentials).await
+        } else if plain {
             self.authenticate_plain(credentials).await
+        } else if self.has("LOGINDISABLED") {
+            return Err(Error::LoginDisabled);
         } else {
             let unsendable = |_| {
                 Error::Protocol(
@@ -598,9 +587,7 @@ impl Session {
                 permits.extend(s.permits);
             }
             loop {
-                if drain_announced(&mut sent_rx, |s| register(s, &mut pending, &mut permits)) {
-                    sender_done = true;
-                }
+                sender_done |= drain_announced(&mut sent_rx, |s| register(s, &mut pending, &mut permits));
                 if pending.is_empty() {
                     if sender_done {
                         break;
@@ -612,9 +599,7 @@ impl Session {
                     continue;
                 }
                 let response = read_with_timeout(reader, timeout).await?;
-                while let Ok(s) = sent_rx.try_recv() {
-                    register(s, &mut pending, &mut permits);
-                }
+                sender_done |= drain_announced(&mut sent_rx, |s| register(s, &mut pending, &mut permits));
                 match response {
                     Response::Untagged(Untagged::Fetch { data, .. }) => {
                         let FetchData { uid: Some(uid), body: Some(body), flags, internal_date, .. } = *data
@@ -810,11 +795,9 @@ impl Session {
             let mut pending: HashMap<String, Sent> = HashMap::new();
             let mut sender_done = false;
             loop {
-                if drain_announced(&mut sent_rx, |(t, sent)| {
+                sender_done |= drain_announced(&mut sent_rx, |(t, sent)| {
                     pending.insert(t, sent);
-                }) {
-                    sender_done = true;
-                }
+                });
                 if pending.is_empty() {
                     if sender_done {
                         break;
@@ -828,9 +811,9 @@ impl Session {
                     continue;
                 }
                 let response = read_with_timeout(reader, timeout).await?;
-                while let Ok((t, sent)) = sent_rx.try_recv() {
+                sender_done |= drain_announced(&mut sent_rx, |(t, sent)| {
                     pending.insert(t, sent);
-                }
+                });
                 match response {
                     Response::Tagged { tag, status, code, text } => match pending.remove(&tag) {
                         None => {}
@@ -991,15 +974,7 @@ impl Session {
             return self.run(&cmd, "AUTHENTICATE").await;
         }
         let tag = self.send(b"AUTHENTICATE PLAIN").await?;
-        loop {
-            match self.read().await? {
-                Response::Continuation(_) => break,
-                Response::Tagged { text, .. } => {
-                    return Err(Error::Refused { command: "AUTHENTICATE".into(), code: None, text });
-                }
-                _ => {}
-            }
-        }
+        self.wait_continuation(&tag).await?;
         self.writer.write_all(payload.expose_secret().as_bytes()).await?;
         self.writer.write_all(b"\r\n").await?;
         self.writer.flush().await?;
@@ -1185,11 +1160,12 @@ mod multiappend_tests {
 /// The UIDs of an APPENDUID set in order, when it names exactly `count` messages (a server
 /// gives them in the order of the messages it stored).
 fn expand_uid_ranges(ranges: &[(u32, u32)], count: usize) -> Option<Vec<u32>> {
-    let total: u64 = ranges.iter().map(|&(a, b)| u64::from(b.max(a) - a.min(b)) + 1).sum();
+    // `parse_uid_set` gives each range as (low, high).
+    let total: u64 = ranges.iter().map(|&(a, b)| u64::from(b - a) + 1).sum();
     if total != count as u64 {
         return None;
     }
-    Some(ranges.iter().flat_map(|&(a, b)| a.min(b)..=b.max(a)).collect())
+    Some(ranges.iter().flat_map(|&(a, b)| a..=b).collect())
 }
 
 /// `APPEND <mailbox> (<flags>) "<date>" {n+}\r\n` (without the tag).
