@@ -29,28 +29,6 @@ fn write_takeout(path: &Path) {
     }
 }
 
-/// Message files Dovecot holds for a user, all folders.
-fn stored(server: &Dovecot, user: &str) -> usize {
-    fn walk(p: &Path) -> usize {
-        let Ok(entries) = std::fs::read_dir(p) else { return 0 };
-        entries
-            .flatten()
-            .map(|e| {
-                let path = e.path();
-                let name = e.file_name();
-                if !path.is_dir() {
-                    0
-                } else if name == "cur" || name == "new" {
-                    std::fs::read_dir(&path).map(|d| d.count()).unwrap_or(0)
-                } else {
-                    walk(&path)
-                }
-            })
-            .sum()
-    }
-    walk(&server.dir().join("mail").join(user))
-}
-
 /// The largest byte offset the state file records as fully imported (0 when none yet).
 async fn resume_point(state: &Path) -> i64 {
     use sqlx::ConnectOptions;
@@ -106,7 +84,7 @@ async fn import_resumes_after_sigkill_without_loss_or_duplicates() {
         demail(&server, &mbox, &state).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let killed_at = loop {
-        let n = stored(&server, "alice");
+        let n = server.stored_messages("alice");
         // Killed once the state file holds a resume point (so that the re-run can be seen to
         // use it) and some messages are stored, whatever the machine's speed.
         if n >= 800 && resume_point(&state).await > 0 {
@@ -121,10 +99,10 @@ async fn import_resumes_after_sigkill_without_loss_or_duplicates() {
         std::thread::sleep(Duration::from_millis(5));
     };
     // Dovecot goes on storing what the killed client had already sent: wait until it settles.
-    let mut last = stored(&server, "alice");
+    let mut last = server.stored_messages("alice");
     loop {
         std::thread::sleep(Duration::from_millis(300));
-        let now = stored(&server, "alice");
+        let now = server.stored_messages("alice");
         if now == last {
             break;
         }
@@ -148,5 +126,5 @@ async fn import_resumes_after_sigkill_without_loss_or_duplicates() {
     };
     assert_eq!(inbox, expect(&|i| i % 3 != 1), "INBOX: every message once");
     assert_eq!(work, expect(&|i| i % 3 != 0), "Travail: every message once");
-    assert_eq!(stored(&server, "alice"), placements);
+    assert_eq!(server.stored_messages("alice"), placements);
 }

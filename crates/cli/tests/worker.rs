@@ -116,10 +116,7 @@ async fn a_worker_killed_mid_job_is_replaced_without_losing_or_duplicating_a_mes
         let job = store.job(id).await?.ok_or("job vanished")?;
         // Messages already at the destination, read from Dovecot's files (progress rows are
         // written at a throttled rate, too late for a fast copy).
-        let copied = ["cur", "new"]
-            .iter()
-            .map(|d| std::fs::read_dir(server.dir().join("mail/bob").join(d)).map_or(0, |r| r.count()))
-            .sum::<usize>();
+        let copied = server.stored_messages("bob");
         if job.state == State::Running && copied > 0 {
             let pid: u32 = job
                 .lease_owner

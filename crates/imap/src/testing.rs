@@ -188,6 +188,29 @@ impl Dovecot {
         self.dir.path()
     }
 
+    /// Messages stored for `user` (every folder), counted from Dovecot's Maildir files: what the
+    /// server holds even while a killed client's last commands are still being stored.
+    pub fn stored_messages(&self, user: &str) -> usize {
+        fn walk(p: &Path) -> usize {
+            let Ok(entries) = std::fs::read_dir(p) else { return 0 };
+            entries
+                .flatten()
+                .map(|e| {
+                    let path = e.path();
+                    let name = e.file_name();
+                    if !path.is_dir() {
+                        0
+                    } else if name == "cur" || name == "new" {
+                        std::fs::read_dir(&path).map(|d| d.count()).unwrap_or(0)
+                    } else {
+                        walk(&path)
+                    }
+                })
+                .sum()
+        }
+        walk(&self.dir().join("mail").join(user))
+    }
+
     fn wait_until_listening(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {

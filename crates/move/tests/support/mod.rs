@@ -3,8 +3,6 @@
 // Test helpers: a failed expectation is a failed test.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::Path;
-
 use demail_imap::testing::Dovecot;
 use demail_imap::{AppendRequest, ByteBudget, Security, Session, utf7};
 use demail_move::Account;
@@ -139,26 +137,7 @@ pub async fn folders(server: &Dovecot, user: &str) -> Vec<String> {
 
 /// Messages stored in a user's Maildir (any folder), counted from the file system.
 pub fn maildir_count(server: &Dovecot, user: &str) -> usize {
-    fn walk(p: &Path) -> usize {
-        let Ok(entries) = std::fs::read_dir(p) else { return 0 };
-        entries
-            .flatten()
-            .map(|e| {
-                let path = e.path();
-                if path.is_dir() {
-                    let name = e.file_name();
-                    if name == "cur" || name == "new" {
-                        std::fs::read_dir(&path).map(|d| d.count()).unwrap_or(0)
-                    } else {
-                        walk(&path)
-                    }
-                } else {
-                    0
-                }
-            })
-            .sum()
-    }
-    walk(&server.dir().join("mail").join(user))
+    server.stored_messages(user)
 }
 
 pub async fn connect(server: &Dovecot, user: &str) -> Session {
