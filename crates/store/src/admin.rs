@@ -1,13 +1,12 @@
 //! The volunteers' backoffice: accounts, sessions (token hashes only), the audit log, and
 //! catalogue status overrides.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use crate::{Store, StoreError};
 
 /// A backoffice account (without its password hash).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AdminUser {
     pub id: i64,
     pub username: String,
@@ -16,7 +15,7 @@ pub struct AdminUser {
 }
 
 /// One line of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub at: i64,
     pub username: Option<String>,
@@ -26,21 +25,12 @@ pub struct AuditEntry {
 }
 
 /// A provider marked full, away or closed by a volunteer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProviderStatus {
     pub provider_id: String,
     pub status: String,
     pub note: String,
     pub updated_at: i64,
-}
-
-fn user_from(r: &AnyRow) -> Result<AdminUser, sqlx::Error> {
-    Ok(AdminUser {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        role: r.try_get("role")?,
-        totp_secret: r.try_get("totp_secret")?,
-    })
 }
 
 impl Store {
@@ -80,7 +70,9 @@ impl Store {
         .bind(username)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(|r| Ok::<_, sqlx::Error>((user_from(&r)?, r.try_get("password_hash")?))).transpose()?)
+        Ok(row
+            .map(|r| Ok::<_, sqlx::Error>((AdminUser::from_row(&r)?, r.try_get("password_hash")?)))
+            .transpose()?)
     }
 
     /// All accounts, by name.
@@ -88,7 +80,7 @@ impl Store {
         let rows = sqlx::query("SELECT id, username, role, totp_secret FROM admin_users ORDER BY username")
             .fetch_all(self.pool())
             .await?;
-        Ok(rows.iter().map(user_from).collect::<Result<_, _>>()?)
+        Ok(rows.iter().map(AdminUser::from_row).collect::<Result<_, _>>()?)
     }
 
     /// Opens a session for `user_id` until `expires_at`.
@@ -119,7 +111,7 @@ impl Store {
         .bind(now)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.as_ref().map(user_from).transpose()?)
+        Ok(row.as_ref().map(AdminUser::from_row).transpose()?)
     }
 
     /// Ends a session (log-out), and drops expired ones.
@@ -156,25 +148,13 @@ impl Store {
 
     /// The latest `limit` audit lines, newest first.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT a.at, u.username, a.action, a.detail, a.request_id FROM audit_log a
              LEFT JOIN admin_users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    at: r.try_get("at")?,
-                    username: r.try_get("username")?,
-                    action: r.try_get("action")?,
-                    detail: r.try_get("detail")?,
-                    request_id: r.try_get("request_id")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        .await?)
     }
 
     /// Marks a provider full / away / closed, or (status `open`) removes the mark.
@@ -209,21 +189,10 @@ impl Store {
 
     /// Every provider status override.
     pub async fn provider_statuses(&self) -> Result<Vec<ProviderStatus>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT provider_id, status, note, updated_at FROM provider_status ORDER BY provider_id",
         )
         .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ProviderStatus {
-                    provider_id: r.try_get("provider_id")?,
-                    status: r.try_get("status")?,
-                    note: r.try_get("note")?,
-                    updated_at: r.try_get("updated_at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        .await?)
     }
 }

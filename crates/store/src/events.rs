@@ -1,13 +1,12 @@
 //! Events (webinars, workshops, meetings) and their registrations, with a waiting list.
 //! A cancelled registration is deleted, not kept.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use crate::{Backend, Store, StoreError};
 
 /// An event as a volunteer created it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Event {
     pub id: i64,
     pub title: String,
@@ -45,7 +44,7 @@ pub struct EventSummary {
 }
 
 /// One person's registration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Registration {
     pub id: i64,
     pub event_id: i64,
@@ -58,31 +57,6 @@ pub struct Registration {
 
 const EVENT_COLUMNS: &str = "id, title, description, starts_at, minutes, place, online_url, capacity, lang";
 const REG_COLUMNS: &str = "id, event_id, email, lang, status, created_at";
-
-fn event_from(r: &AnyRow) -> Result<Event, sqlx::Error> {
-    Ok(Event {
-        id: r.try_get("id")?,
-        title: r.try_get("title")?,
-        description: r.try_get("description")?,
-        starts_at: r.try_get("starts_at")?,
-        minutes: r.try_get("minutes")?,
-        place: r.try_get("place")?,
-        online_url: r.try_get("online_url")?,
-        capacity: r.try_get("capacity")?,
-        lang: r.try_get("lang")?,
-    })
-}
-
-fn reg_from(r: &AnyRow) -> Result<Registration, sqlx::Error> {
-    Ok(Registration {
-        id: r.try_get("id")?,
-        event_id: r.try_get("event_id")?,
-        email: r.try_get("email")?,
-        lang: r.try_get("lang")?,
-        status: r.try_get("status")?,
-        created_at: r.try_get("created_at")?,
-    })
-}
 
 impl Store {
     /// Creates an event; returns its id.
@@ -111,7 +85,7 @@ impl Store {
     pub async fn event(&self, id: i64) -> Result<Option<Event>, StoreError> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?;
-        Ok(row.as_ref().map(event_from).transpose()?)
+        Ok(row.as_ref().map(Event::from_row).transpose()?)
     }
 
     /// Events that have not ended at `now`, soonest first, with their places taken.
@@ -126,7 +100,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(EventSummary {
-                    event: event_from(r)?,
+                    event: Event::from_row(r)?,
                     confirmed: r.try_get("confirmed")?,
                     waiting: r.try_get("waiting")?,
                 })
@@ -168,7 +142,7 @@ impl Store {
     pub async fn registration_by_token(&self, token_hash: &str) -> Result<Option<Registration>, StoreError> {
         let sql = format!("SELECT {REG_COLUMNS} FROM event_registrations WHERE token_hash = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(self.pool()).await?;
-        Ok(row.as_ref().map(reg_from).transpose()?)
+        Ok(row.as_ref().map(Registration::from_row).transpose()?)
     }
 
     /// Gives a registration a new link token (each mail carries a fresh one).
@@ -231,7 +205,7 @@ impl Store {
             );
             let row =
                 sqlx::query(sqlx::AssertSqlSafe(sql)).bind(reg.event_id).fetch_optional(&mut *tx).await?;
-            promoted = row.as_ref().map(reg_from).transpose()?;
+            promoted = row.as_ref().map(Registration::from_row).transpose()?;
         }
         tx.commit().await?;
         Ok(Some(promoted))
@@ -263,7 +237,7 @@ impl Store {
                     capacity: r.try_get("capacity")?,
                     lang: r.try_get("e_lang")?,
                 };
-                Ok((reg_from(r)?, event))
+                Ok((Registration::from_row(r)?, event))
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)

@@ -2,7 +2,6 @@
 //! erasure and the retention purge.
 
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use crate::{Store, StoreError};
 
@@ -10,7 +9,7 @@ use crate::{Store, StoreError};
 pub const PENDING: &str = "pending";
 
 /// A help request as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct HelpRequest {
     pub id: i64,
     pub email: String,
@@ -27,7 +26,7 @@ pub struct HelpRequest {
 }
 
 /// One consent as given, kept as proof while the request exists.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct ConsentRecord {
     pub purpose: String,
     pub text_version: String,
@@ -56,7 +55,7 @@ pub struct NewHelpRequest {
 }
 
 /// A change of status, with who made it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct StatusChange {
     pub status: String,
     pub by_user: Option<i64>,
@@ -64,7 +63,7 @@ pub struct StatusChange {
 }
 
 /// A volunteer's note, a logged reply mail, or a hand-over to a partner.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct HelpNote {
     pub kind: String,
     pub author: Option<i64>,
@@ -94,23 +93,6 @@ pub struct PurgeReport {
 
 const REQUEST_COLUMNS: &str = "id, email, lang, need, channel, region, context, status, assignee, \
                                created_at, confirmed_at, last_action_at";
-
-fn request_from(r: &AnyRow) -> Result<HelpRequest, sqlx::Error> {
-    Ok(HelpRequest {
-        id: r.try_get("id")?,
-        email: r.try_get("email")?,
-        lang: r.try_get("lang")?,
-        need: r.try_get("need")?,
-        channel: r.try_get("channel")?,
-        region: r.try_get("region")?,
-        context: r.try_get("context")?,
-        status: r.try_get("status")?,
-        assignee: r.try_get("assignee")?,
-        created_at: r.try_get("created_at")?,
-        confirmed_at: r.try_get("confirmed_at")?,
-        last_action_at: r.try_get("last_action_at")?,
-    })
-}
 
 impl Store {
     /// The secret called `name`, created by `generate` the first time (whichever node is first wins).
@@ -193,13 +175,12 @@ impl Store {
             "SELECT {REQUEST_COLUMNS} FROM help_requests WHERE id = (SELECT request_id FROM help_tokens
              WHERE token_hash = $1 AND kind = $2 AND (expires_at IS NULL OR expires_at > $3))"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(token_hash)
             .bind(kind)
             .bind(now)
             .fetch_optional(self.pool())
-            .await?;
-        Ok(row.as_ref().map(request_from).transpose()?)
+            .await?)
     }
 
     /// Confirms the request whose confirmation token this is (idempotent); returns it.
@@ -233,8 +214,7 @@ impl Store {
     /// One request by id.
     pub async fn help_request(&self, id: i64) -> Result<Option<HelpRequest>, StoreError> {
         let sql = format!("SELECT {REQUEST_COLUMNS} FROM help_requests WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?;
-        Ok(row.as_ref().map(request_from).transpose()?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?)
     }
 
     /// Confirmed requests matching `filter`, newest first (at most 500).
@@ -247,7 +227,7 @@ impl Store {
                AND ($5 < 0 OR assignee = $5 OR ($6 = 1 AND assignee IS NULL))
              ORDER BY created_at DESC, id DESC LIMIT 500"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(filter.status.clone().unwrap_or_default())
             .bind(filter.region.clone().unwrap_or_default())
             .bind(filter.channel.clone().unwrap_or_default())
@@ -255,31 +235,18 @@ impl Store {
             .bind(filter.assignee.unwrap_or(-1))
             .bind(i64::from(filter.include_unassigned))
             .fetch_all(self.pool())
-            .await?;
-        Ok(rows.iter().map(request_from).collect::<Result<_, _>>()?)
+            .await?)
     }
 
     /// The consents given with a request, oldest first.
     pub async fn help_consents(&self, request_id: i64) -> Result<Vec<ConsentRecord>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT purpose, text_version, wording, given_at, withdrawn_at FROM help_consents
              WHERE request_id = $1 ORDER BY id",
         )
         .bind(request_id)
         .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ConsentRecord {
-                    purpose: r.try_get("purpose")?,
-                    text_version: r.try_get("text_version")?,
-                    wording: r.try_get("wording")?,
-                    given_at: r.try_get("given_at")?,
-                    withdrawn_at: r.try_get("withdrawn_at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        .await?)
     }
 
     /// Whether a consent for `purpose` is in force on this request.
@@ -433,41 +400,18 @@ impl Store {
 
     /// Status history of a request, oldest first.
     pub async fn help_history(&self, id: i64) -> Result<Vec<StatusChange>, StoreError> {
-        let rows =
-            sqlx::query("SELECT status, by_user, at FROM help_history WHERE request_id = $1 ORDER BY id")
-                .bind(id)
-                .fetch_all(self.pool())
-                .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StatusChange {
-                    status: r.try_get("status")?,
-                    by_user: r.try_get("by_user")?,
-                    at: r.try_get("at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        Ok(sqlx::query_as("SELECT status, by_user, at FROM help_history WHERE request_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?)
     }
 
     /// Notes of a request, oldest first.
     pub async fn help_notes(&self, id: i64) -> Result<Vec<HelpNote>, StoreError> {
-        let rows =
-            sqlx::query("SELECT kind, author, body, at FROM help_notes WHERE request_id = $1 ORDER BY id")
-                .bind(id)
-                .fetch_all(self.pool())
-                .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(HelpNote {
-                    kind: r.try_get("kind")?,
-                    author: r.try_get("author")?,
-                    body: r.try_get("body")?,
-                    at: r.try_get("at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        Ok(sqlx::query_as("SELECT kind, author, body, at FROM help_notes WHERE request_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?)
     }
 
     /// Number of confirmed requests per status.
