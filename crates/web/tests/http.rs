@@ -1,31 +1,12 @@
 //! The site over real HTTP: bad input gets a clear page in the reader's language, never a 500;
 //! no cookie, strict headers, and the sign-up hand-off counts without knowing who.
 
+mod plainsite;
+
 use demail_catalog::Catalog;
-use demail_store::{CounterKind, Store};
+use demail_store::CounterKind;
+use plainsite::{TestSite, start};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
-
-struct TestSite {
-    base: String,
-    store: Store,
-    client: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-async fn start() -> Result<TestSite, Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("site.sqlite3");
-    let store = Store::open(&path.to_string_lossy()).await?;
-    let site = demail_web::Site::new(Catalog::builtin()?, store.clone(), None);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move {
-        let _ = demail_web::serve(listener, site).await;
-    });
-    let client = reqwest::Client::builder().redirect(Policy::none()).build()?;
-    Ok(TestSite { base, store, client, _dir: dir })
-}
 
 type Page = (StatusCode, reqwest::header::HeaderMap, String);
 

@@ -1,32 +1,12 @@
 //! The "turn the page" pages over real HTTP: they answer in both languages, and bad input gets a
 //! clear 4xx page, never a 500.
 
-use demail_catalog::Catalog;
-use demail_store::Store;
+mod plainsite;
+
+use plainsite::{TestSite, start};
 use reqwest::StatusCode;
 
 type R = Result<(), Box<dyn std::error::Error>>;
-
-struct TestSite {
-    base: String,
-    store: Store,
-    client: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-async fn start() -> Result<TestSite, Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("site.sqlite3");
-    let store = Store::open(&path.to_string_lossy()).await?;
-    let site = demail_web::Site::new(Catalog::builtin()?, store.clone(), None);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move {
-        let _ = demail_web::serve(listener, site).await;
-    });
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    Ok(TestSite { base, store, client, _dir: dir })
-}
 
 impl TestSite {
     async fn get(&self, path: &str) -> Result<(StatusCode, String), reqwest::Error> {
