@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use crate::copy::{Key, Listed, list, send};
 use crate::plan::{Action, FolderMove, PlanOptions};
 use crate::report::{CopyReport, FolderReport};
-use crate::state::State;
+use crate::state::{Landed, State, insert_landed};
 use crate::{Account, MoveError, Progress};
 
 /// The local layout written.
@@ -305,17 +305,16 @@ async fn record(
     let err = |e: sqlx::Error| MoveError::Archive(format!("state file: {e}"));
     let mut tx = state.connection().begin().await.map_err(err)?;
     for (uid, _) in rows {
-        sqlx::query(
-            "INSERT OR REPLACE INTO landed (source_folder, source_uidvalidity, source_uid,
-             dest_folder, dest_uidvalidity, dest_uid, how) VALUES (?, ?, ?, ?, 0, NULL, 'copied')",
-        )
-        .bind(&folder.source_wire)
-        .bind(i64::from(uidvalidity))
-        .bind(i64::from(*uid))
-        .bind(&target.key)
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
+        let landed = Landed {
+            source_folder: folder.source_wire.clone(),
+            source_uidvalidity: uidvalidity,
+            source_uid: *uid,
+            dest_folder: target.key.clone(),
+            dest_uidvalidity: 0,
+            dest_uid: None,
+            how: "copied",
+        };
+        insert_landed(&mut tx, &landed).await.map_err(err)?;
     }
     if let Some(length) = mbox_length {
         sqlx::query(

@@ -168,20 +168,7 @@ impl State {
         let err = |error| MoveError::State { path: path.clone(), error };
         let mut tx = self.conn.begin().await.map_err(err)?;
         for l in landed {
-            sqlx::query(
-                "INSERT OR REPLACE INTO landed (source_folder, source_uidvalidity, source_uid,
-                 dest_folder, dest_uidvalidity, dest_uid, how) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&l.source_folder)
-            .bind(i64::from(l.source_uidvalidity))
-            .bind(i64::from(l.source_uid))
-            .bind(&l.dest_folder)
-            .bind(i64::from(l.dest_uidvalidity))
-            .bind(l.dest_uid.map(i64::from))
-            .bind(l.how)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
+            insert_landed(&mut tx, l).await.map_err(err)?;
         }
         tx.commit().await.map_err(err)?;
         Ok(())
@@ -258,4 +245,22 @@ impl State {
     pub(crate) fn error(&self, error: sqlx::Error) -> MoveError {
         MoveError::State { path: self.path.clone(), error }
     }
+}
+
+/// One landed row, inside the caller's transaction.
+pub(crate) async fn insert_landed(conn: &mut sqlx::SqliteConnection, l: &Landed) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT OR REPLACE INTO landed (source_folder, source_uidvalidity, source_uid,
+         dest_folder, dest_uidvalidity, dest_uid, how) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&l.source_folder)
+    .bind(i64::from(l.source_uidvalidity))
+    .bind(i64::from(l.source_uid))
+    .bind(&l.dest_folder)
+    .bind(i64::from(l.dest_uidvalidity))
+    .bind(l.dest_uid.map(i64::from))
+    .bind(l.how)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
