@@ -549,7 +549,7 @@ struct InFlight {
 /// Progress of one mbox entry: messages by offset, done or not.
 #[derive(Default)]
 struct EntryProgress {
-    fingerprint: u32,
+    /// The resume point reached (its fingerprint is the entry's).
     base: Checkpoint,
     /// Offset → (done, end offset).
     open: BTreeMap<u64, (bool, u64)>,
@@ -795,7 +795,7 @@ impl Run<'_> {
         };
         self.report.messages += base.messages;
         self.report.done_earlier += base.messages;
-        self.entries.insert(entry, EntryProgress { fingerprint, base, open: BTreeMap::new(), changed: true });
+        self.entries.insert(entry, EntryProgress { base, open: BTreeMap::new(), changed: true });
         Ok(())
     }
 
@@ -975,7 +975,7 @@ impl Run<'_> {
             e.changed = false;
             sqlx::query("INSERT OR REPLACE INTO archive_entries (entry, fingerprint, offset, messages) VALUES (?, ?, ?, ?)")
                 .bind(entry)
-                .bind(i64::from(e.fingerprint))
+                .bind(i64::from(e.base.fingerprint))
                 .bind(i64::try_from(e.base.offset).unwrap_or(i64::MAX))
                 .bind(i64::try_from(e.base.messages).unwrap_or(i64::MAX))
                 .execute(self.state.connection())
