@@ -21,8 +21,7 @@ use demail_help::{
 use demail_store::{Event, EventSummary, Registration};
 
 use super::help::{
-    HelpState, NoticePage, check_token, field, form_pairs, help_state, internal, mail_html, now, posted_loc,
-    too_many,
+    HelpState, NoticePage, field, help_page, help_state, internal, mail_html, now, public_post, too_many,
 };
 use super::{Ctx, error_page, render};
 use crate::ratelimit::ClientIp;
@@ -141,15 +140,11 @@ async fn detail(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let ctx = match Ctx::new(&headers, &format!("/evenements/{id}"), q.as_deref()) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let l = ctx.loc;
-    let h = match help_state(&site, l.lang) {
-        Ok(h) => h,
+    let (ctx, h) = match help_page(&site, &headers, &format!("/evenements/{id}"), q.as_deref()) {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let l = ctx.loc;
     let s = match summary(&site, id, l.lang).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -173,15 +168,10 @@ async fn register(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let l = posted_loc(&headers, &pairs);
-    let h = match help_state(&site, l.lang) {
-        Ok(h) => h,
+    let (pairs, l, h) = match public_post(&site, &headers, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = check_token(h, "public", &pairs, l.lang) {
-        return r;
-    }
     if !h.form_limit.check(ip) {
         return too_many(l.lang);
     }
@@ -323,15 +313,11 @@ async fn button_page(
     q: Option<&str>,
     (title, text, button): (&str, &str, &str),
 ) -> Response {
-    let ctx = match Ctx::new(headers, path, q) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let l = ctx.loc;
-    let h = match help_state(site, l.lang) {
-        Ok(h) => h,
+    let (ctx, h) = match help_page(site, headers, path, q) {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let l = ctx.loc;
     let token = match token_of(raw, l.lang) {
         Ok(t) => t,
         Err(r) => return r,
@@ -364,15 +350,10 @@ async fn confirm(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let l = posted_loc(&headers, &pairs);
-    let h = match help_state(&site, l.lang) {
-        Ok(h) => h,
+    let (_, l, h) = match public_post(&site, &headers, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = check_token(h, "public", &pairs, l.lang) {
-        return r;
-    }
     let token = match token_of(&raw, l.lang) {
         Ok(t) => t,
         Err(r) => return r,
@@ -413,15 +394,10 @@ async fn cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let l = posted_loc(&headers, &pairs);
-    let h = match help_state(&site, l.lang) {
-        Ok(h) => h,
+    let (_, l, h) = match public_post(&site, &headers, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = check_token(h, "public", &pairs, l.lang) {
-        return r;
-    }
     match cancel_and_promote(&site, h, &raw, l.lang).await {
         Ok(()) => render(
             StatusCode::OK,

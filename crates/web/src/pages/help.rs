@@ -123,6 +123,36 @@ pub(crate) fn check_token(
     }
 }
 
+/// A checked public form post: its fields, its language and the help state.
+pub(crate) type PublicPost<'a> = (Vec<(String, String)>, Loc, &'a HelpState);
+
+/// The opening of every public form post: its fields, its language, the help state (else 503),
+/// then the `public` form token (else 403).
+pub(crate) fn public_post<'a>(
+    site: &'a Site,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<PublicPost<'a>, Response> {
+    let pairs = form_pairs(body);
+    let l = posted_loc(headers, &pairs);
+    let h = help_state(site, l.lang)?;
+    check_token(h, "public", &pairs, l.lang)?;
+    Ok((pairs, l, h))
+}
+
+/// The opening of a public page that needs the help state: the request's context (a bad `lang`
+/// is a 400), then the help state (else 503).
+pub(crate) fn help_page<'a>(
+    site: &'a Site,
+    headers: &HeaderMap,
+    path: &str,
+    query: Option<&str>,
+) -> Result<(Ctx, &'a HelpState), Response> {
+    let ctx = Ctx::new(headers, path, query).map_err(IntoResponse::into_response)?;
+    let h = help_state(site, ctx.loc.lang)?;
+    Ok((ctx, h))
+}
+
 pub(crate) fn too_many(lang: Lang) -> Response {
     let mut r = error_page(lang, StatusCode::TOO_MANY_REQUESTS, "error-too-many");
     r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
@@ -256,12 +286,8 @@ fn partner_wording(l: &Loc, name: &str) -> String {
 
 /// `GET /accompagnement[?depuis=/choisir?…]`: the form, never required to see any result.
 async fn form(State(site): State<Site>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let ctx = match Ctx::new(&headers, "/accompagnement", q.as_deref()) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let h = match help_state(&site, ctx.loc.lang) {
-        Ok(h) => h,
+    let (ctx, h) = match help_page(&site, &headers, "/accompagnement", q.as_deref()) {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let from = ctx.pairs.iter().find(|(k, _)| k == "depuis").map(|(_, v)| v.clone()).unwrap_or_default();
@@ -288,15 +314,10 @@ async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let l = posted_loc(&headers, &pairs);
-    let h = match help_state(&site, l.lang) {
-        Ok(h) => h,
+    let (pairs, l, h) = match public_post(&site, &headers, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = check_token(h, "public", &pairs, l.lang) {
-        return r;
-    }
     if !h.form_limit.check(ip) {
         return too_many(l.lang);
     }
@@ -480,15 +501,11 @@ async fn confirm_page(
     RawQuery(q): RawQuery,
 ) -> Response {
     let path = format!("/accompagnement/confirmer/{raw}");
-    let ctx = match Ctx::new(&headers, &path, q.as_deref()) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let l = ctx.loc;
-    let h = match help_state(&site, l.lang) {
-        Ok(h) => h,
+    let (ctx, h) = match help_page(&site, &headers, &path, q.as_deref()) {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let l = ctx.loc;
     let token = match token_or_404(&raw, l.lang) {
         Ok(t) => t,
         Err(r) => return r,
@@ -511,15 +528,10 @@ async fn confirm(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let l = posted_loc(&headers, &pairs);
-    let h = match help_state(&site, l.lang) {
-        Ok(h) => h,
+    let (_, l, h) = match public_post(&site, &headers, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = check_token(h, "public", &pairs, l.lang) {
-        return r;
-    }
     let token = match token_or_404(&raw, l.lang) {
         Ok(t) => t,
         Err(r) => return r,
@@ -602,15 +614,11 @@ async fn my_data(
     RawQuery(q): RawQuery,
 ) -> Response {
     let path = format!("/mes-donnees/{raw}");
-    let ctx = match Ctx::new(&headers, &path, q.as_deref()) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let l = ctx.loc;
-    let h = match help_state(&site, l.lang) {
-        Ok(h) => h,
+    let (ctx, h) = match help_page(&site, &headers, &path, q.as_deref()) {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let l = ctx.loc;
     let req = match request_for(&site, &raw, l.lang).await {
         Ok(r) => r,
         Err(r) => return r,
@@ -684,15 +692,10 @@ async fn withdraw(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let l = posted_loc(&headers, &pairs);
-    let h = match help_state(&site, l.lang) {
-        Ok(h) => h,
+    let (pairs, l, _) = match public_post(&site, &headers, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = check_token(h, "public", &pairs, l.lang) {
-        return r;
-    }
     let req = match request_for(&site, &raw, l.lang).await {
         Ok(r) => r,
         Err(r) => return r,
@@ -714,15 +717,10 @@ async fn erase(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let l = posted_loc(&headers, &pairs);
-    let h = match help_state(&site, l.lang) {
-        Ok(h) => h,
+    let (_, l, _) = match public_post(&site, &headers, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = check_token(h, "public", &pairs, l.lang) {
-        return r;
-    }
     let req = match request_for(&site, &raw, l.lang).await {
         Ok(r) => r,
         Err(r) => return r,
