@@ -21,7 +21,8 @@ use demail_help::{
 use demail_store::{Event, EventSummary, Registration};
 
 use super::help::{
-    HelpState, NoticePage, field, help_page, help_state, internal, mail_html, now, public_post, too_many,
+    HelpState, NoticePage, button_notice, field, help_page, help_state, internal, mail_html, now,
+    public_post, token_or_404, too_many,
 };
 use super::{Ctx, error_page, render};
 use crate::ratelimit::ClientIp;
@@ -300,25 +301,21 @@ pub(crate) async fn mail_registration(
     h.cfg.mailer.send(&mail).await.map_err(|e| e.to_string())
 }
 
-fn token_of(raw: &str, lang: Lang) -> Result<Token, Response> {
-    Token::from_url(raw).ok_or_else(|| error_page(lang, StatusCode::NOT_FOUND, "error-link-unknown"))
-}
-
-/// A one-button page for a link from a mail (mail scanners open links by themselves).
+/// The one-button page of a registration's link from a mail.
 async fn button_page(
     site: &Site,
     raw: &str,
     path: &str,
     headers: &HeaderMap,
     q: Option<&str>,
-    (title, text, button): (&str, &str, &str),
+    texts: (&str, &str, &str),
 ) -> Response {
     let (ctx, h) = match help_page(site, headers, path, q) {
         Ok(x) => x,
         Err(r) => return r,
     };
     let l = ctx.loc;
-    let token = match token_of(raw, l.lang) {
+    let token = match token_or_404(raw, l.lang) {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -327,10 +324,7 @@ async fn button_page(
         Ok(None) => return error_page(l.lang, StatusCode::NOT_FOUND, "error-link-unknown"),
         Err(e) => return internal(l.lang, "reading a registration", e),
     }
-    let mut page = NoticePage::new(l, l.t(title), vec![l.t(text)]);
-    page.switch = ctx.switch_href();
-    page.button = Some((l.href(path), h.signer.issue("public", now()), l.t(button)));
-    render(StatusCode::OK, &page)
+    button_notice(&ctx, h, path, texts)
 }
 
 async fn confirm_page(
@@ -354,7 +348,7 @@ async fn confirm(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let token = match token_of(&raw, l.lang) {
+    let token = match token_or_404(&raw, l.lang) {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -421,7 +415,7 @@ async fn cancel_one_click(State(site): State<Site>, Path(raw): Path<String>, hea
 }
 
 async fn cancel_and_promote(site: &Site, h: &HelpState, raw: &str, lang: Lang) -> Result<(), Response> {
-    let token = token_of(raw, lang)?;
+    let token = token_or_404(raw, lang)?;
     let promoted = match site.store().cancel_registration(&token.hash()).await {
         Ok(Some(p)) => p,
         Ok(None) => return Err(error_page(lang, StatusCode::NOT_FOUND, "error-link-unknown")),

@@ -489,8 +489,23 @@ impl NoticePage {
     }
 }
 
-fn token_or_404(raw: &str, lang: Lang) -> Result<Token, Response> {
+pub(crate) fn token_or_404(raw: &str, lang: Lang) -> Result<Token, Response> {
     Token::from_url(raw).ok_or_else(|| error_page(lang, StatusCode::NOT_FOUND, "error-link-unknown"))
+}
+
+/// A one-button page for a link from a mail (mail scanners open links by themselves): the
+/// button posts back to `path` with a fresh `public` token. Texts are (title, text, button) keys.
+pub(crate) fn button_notice(
+    ctx: &Ctx,
+    h: &HelpState,
+    path: &str,
+    (title, text, button): (&str, &str, &str),
+) -> Response {
+    let l = ctx.loc;
+    let mut page = NoticePage::new(l, l.t(title), vec![l.t(text)]);
+    page.switch = ctx.switch_href();
+    page.button = Some((l.href(path), h.signer.issue("public", now()), l.t(button)));
+    render(StatusCode::OK, &page)
 }
 
 /// `GET /accompagnement/confirmer/{token}`: a button, because mail scanners open links by themselves.
@@ -515,10 +530,8 @@ async fn confirm_page(
         Ok(None) => return error_page(l.lang, StatusCode::NOT_FOUND, "error-link-unknown"),
         Err(e) => return internal(l.lang, "reading a confirmation token", e),
     }
-    let mut page = NoticePage::new(l, l.t("help-confirm-title"), vec![l.t("help-confirm-text")]);
-    page.switch = ctx.switch_href();
-    page.button = Some((l.href(&path), h.signer.issue("public", now()), l.t("help-confirm-button")));
-    render(StatusCode::OK, &page)
+    let texts = ("help-confirm-title", "help-confirm-text", "help-confirm-button");
+    button_notice(&ctx, h, &path, texts)
 }
 
 /// `POST /accompagnement/confirmer/{token}`.
