@@ -423,7 +423,7 @@ async fn find<'a>(site: &'a Site, token: &str, l: Loc) -> Result<(&'a Migrations
         return Err(error_page(l.lang, StatusCode::NOT_FOUND, "move-job-missing"));
     };
     // Tokens are 43 URL-safe characters; anything else is not worth a database query.
-    if token.len() != 43 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if demail_help::Token::from_url(token).is_none() {
         return Err(error_page(l.lang, StatusCode::NOT_FOUND, "move-job-missing"));
     }
     match m.jobs.find(token).await {
