@@ -17,9 +17,9 @@ use demail_help::{ContactEmail, OutgoingMail, Purpose, Role, Token, verify_passw
 use demail_store::{AdminUser, HelpFilter, HelpRequest};
 
 use crate::pages::help::{
-    HelpState, check_token, field, form_pairs, help_state, internal, mail_html, now, too_many, when,
+    HelpState, check_token, field, form_pairs, help_state, internal, mail_html, too_many, when,
 };
-use crate::pages::{error_page, render};
+use crate::pages::{error_page, now, render};
 use crate::ratelimit::ClientIp;
 use crate::view::Loc;
 use crate::{Lang, Site};

@@ -21,10 +21,10 @@ use demail_help::{
 use demail_store::{Event, EventSummary, Registration};
 
 use super::help::{
-    HelpState, NoticePage, button_notice, field, help_page, help_state, internal, mail_html, now,
-    public_post, token_or_404, too_many,
+    HelpState, NoticePage, button_notice, field, help_page, help_state, internal, mail_html, public_post,
+    token_or_404, too_many,
 };
-use super::{Ctx, error_page, render};
+use super::{Ctx, error_page, now, render};
 use crate::ratelimit::ClientIp;
 use crate::view::Loc;
 use crate::{Lang, Site};

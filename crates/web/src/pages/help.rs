@@ -21,7 +21,7 @@ use demail_help::{
 };
 use demail_store::{HelpRequest, NewHelpRequest};
 
-use super::{Ctx, error_page, render};
+use super::{Ctx, error_page, now, render};
 use crate::csrf::{self, FormSigner};
 use crate::ratelimit::{ClientIp, IpLimiter};
 use crate::view::Loc;
@@ -80,11 +80,6 @@ pub fn routes() -> Router<Site> {
         .route("/mes-donnees/{token}/retirer", post(withdraw))
         .route("/mes-donnees/{token}/effacer", post(erase))
         .route("/mes-donnees/{token}/desabonner", post(unsubscribe))
-}
-
-/// Current time, Unix seconds.
-pub(crate) fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 /// The help state, or a clear 503 page when this site runs without it.

@@ -15,6 +15,11 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::Lang;
 use crate::view::Loc;
 
+/// Current time, Unix seconds.
+pub(crate) fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 /// The language and the query pairs of a request (without `lang`).
 pub struct Ctx {
     pub loc: Loc,

@@ -23,7 +23,7 @@ use axum::response::Redirect;
 use demail_store::{ChecklistItem, ItemStatus};
 use sha2::{Digest, Sha256};
 
-use super::{Ctx, error_page, render};
+use super::{Ctx, error_page, now, render};
 use crate::Site;
 use crate::view::Loc;
 
@@ -424,10 +424,6 @@ fn csv(s: &str) -> String {
 
 /// How long a checklist is kept (stated on the page).
 pub const RETENTION_DAYS: i64 = 90;
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
 
 /// A new private token: 128 random bits as 32 hex digits.
 fn new_token() -> Option<String> {
