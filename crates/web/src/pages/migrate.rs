@@ -347,6 +347,7 @@ fn problem_text(l: Loc, p: &LoginProblem) -> String {
 }
 
 /// One folder row of the plan, the progress or the report.
+#[derive(Default)]
 pub struct Row {
     pub name: String,
     pub destination: String,
@@ -458,16 +459,8 @@ fn job_view(site: &Site, ctx: &Ctx, token: &str, view: JobView, script: bool) ->
         Some(p) => format!("{} ({p})", e.user),
         None => format!("{} ({}:{})", e.user, e.host, e.port),
     };
-    let (state, refresh) = match view.state {
-        JobState::Draft => ("draft", false),
-        JobState::Queued => ("queued", true),
-        JobState::Running => ("running", true),
-        JobState::Paused => ("paused", false),
-        JobState::Done => ("done", false),
-        JobState::Failed => ("failed", false),
-        JobState::Cancelled => ("cancelled", false),
-        JobState::NeedsCredentials => ("needs-credentials", false),
-    };
+    let state = state_key(view.state);
+    let refresh = matches!(view.state, JobState::Queued | JobState::Running);
     let preview = view.spec.preview.clone().unwrap_or_default();
     let plan: Vec<Row> = preview
         .folders
@@ -478,25 +471,15 @@ fn job_view(site: &Site, ctx: &Ctx, token: &str, view: JobView, script: bool) ->
             what: l.t(&format!("move-action-{}", f.action.replace('_', "-"))),
             messages: f.messages,
             size: megabytes(f.bytes),
-            done: 0,
-            percent: 0,
-            failed: Vec::new(),
-            already: 0,
-            skipped: 0,
+            ..Row::default()
         })
         .collect();
     let pick = |action: &str| {
         preview.folders.iter().find(|f| f.action == action && f.messages > 0).map(|f| Row {
             name: f.source.clone(),
-            destination: String::new(),
-            what: String::new(),
             messages: f.messages,
             size: megabytes(f.bytes),
-            done: 0,
-            percent: 0,
-            failed: Vec::new(),
-            already: 0,
-            skipped: 0,
+            ..Row::default()
         })
     };
     let (plan_messages, plan_bytes) = preview.to_copy();
@@ -513,15 +496,11 @@ fn job_view(site: &Site, ctx: &Ctx, token: &str, view: JobView, script: bool) ->
             };
             Row {
                 name: f.name.clone(),
-                destination: String::new(),
-                what: String::new(),
                 messages: f.messages,
                 size: megabytes(f.bytes_total),
                 done: accounted,
                 percent: percent(accounted, f.messages),
-                failed: Vec::new(),
-                already: 0,
-                skipped: 0,
+                ..Row::default()
             }
         })
         .collect();
