@@ -137,10 +137,7 @@ impl Archive {
                 continue;
             }
             let fingerprint = member.crc32() ^ (member.size() as u32);
-            let Some(start) = sink.entry(&name, fingerprint) else { continue };
-            let mut reader = BufReader::with_capacity(1 << 16, member);
-            io::copy(&mut (&mut reader).take(start), &mut io::sink()).map_err(err)?;
-            if !read_mbox(&name, is_takeout(&name), reader, start, options, counter, sink).map_err(err)? {
+            if !read_member(&name, fingerprint, member, options, counter, sink).map_err(err)? {
                 return Ok(());
             }
         }
@@ -166,11 +163,7 @@ impl Archive {
             h.update(name.as_bytes());
             h.update(&member.header().size().unwrap_or(0).to_le_bytes());
             h.update(&member.header().mtime().unwrap_or(0).to_le_bytes());
-            let fingerprint = h.finalize();
-            let Some(start) = sink.entry(&name, fingerprint) else { continue };
-            let mut reader = BufReader::with_capacity(1 << 16, member);
-            io::copy(&mut (&mut reader).take(start), &mut io::sink()).map_err(err)?;
-            if !read_mbox(&name, is_takeout(&name), reader, start, options, counter, sink).map_err(err)? {
+            if !read_member(&name, h.finalize(), member, options, counter, sink).map_err(err)? {
                 return Ok(());
             }
         }
@@ -272,6 +265,22 @@ impl Archive {
         }
         Ok(())
     }
+}
+
+/// Reads one mbox member of a zip or tar stream from where an earlier run stopped (the bytes
+/// before are read and dropped: a compressed stream cannot seek); false if the sink asked to stop.
+fn read_member(
+    name: &str,
+    fingerprint: u32,
+    member: impl Read,
+    options: ReadOptions,
+    counter: &Arc<AtomicU64>,
+    sink: &mut dyn Sink,
+) -> io::Result<bool> {
+    let Some(start) = sink.entry(name, fingerprint) else { return Ok(true) };
+    let mut reader = BufReader::with_capacity(1 << 16, member);
+    io::copy(&mut (&mut reader).take(start), &mut io::sink())?;
+    read_mbox(name, is_takeout(name), reader, start, options, counter, sink)
 }
 
 /// Reads an mbox file on disk as the entry `entry`, from where an earlier run stopped (a
