@@ -293,7 +293,8 @@ async fn requests(State(site): State<Site>, headers: HeaderMap, RawQuery(q): Raw
     let (list, users, counts) = match (
         store.help_requests(&filter).await,
         store.admin_users().await,
-        store.help_counts_by_status().await,
+        // Only administrators see the counts per status.
+        if s.is_admin() { store.help_counts_by_status().await } else { Ok(Vec::new()) },
     ) {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(l.lang, "listing requests", e),
@@ -324,11 +325,7 @@ async fn requests(State(site): State<Site>, headers: HeaderMap, RawQuery(q): Raw
         channels: options(&l, "help-channel", &["mail", "phone", "in-person"], channel),
         regions,
         age: days.map(|d| d.to_string()).unwrap_or_default(),
-        counts: if s.is_admin() {
-            counts.into_iter().map(|(k, n)| (l.t(&format!("help-status-{k}")), n)).collect()
-        } else {
-            Vec::new()
-        },
+        counts: counts.into_iter().map(|(k, n)| (l.t(&format!("help-status-{k}")), n)).collect(),
     };
     render(StatusCode::OK, &page)
 }
@@ -721,26 +718,20 @@ async fn stats_page(State(site): State<Site>, headers: HeaderMap) -> Response {
         return r;
     }
     let today = chrono::Utc::now().date_naive();
-    let (rows, by_status) =
+    let (weekly, by_status) =
         match (stats::weekly(site.store(), today).await, site.store().help_counts_by_status().await) {
-            (Ok(r), Ok(b)) => (r, b),
+            (Ok(w), Ok(b)) => (w, b),
             (Err(e), _) | (_, Err(e)) => return internal(l.lang, "statistics", e),
         };
-    let keyed = async |kind| stats::by_key(site.store(), kind, today).await;
-    let (by_profile, by_provider, by_outcome) = match (
-        keyed(demail_store::CounterKind::Results).await,
-        keyed(demail_store::CounterKind::Signup).await,
-        keyed(demail_store::CounterKind::Migration).await,
-    ) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(l.lang, "statistics", e),
-    };
-    let by_provider = by_provider
+    let by_profile = stats::totals(&weekly.results);
+    let by_provider = stats::totals(&weekly.signups)
         .into_iter()
         .map(|(id, n)| (site.catalog().get(&id).map_or(id, |p| p.name.clone()), n))
         .collect();
-    let by_outcome =
-        by_outcome.into_iter().map(|(k, n)| (l.t(&format!("admin-stats-outcome-{k}")), n)).collect();
+    let by_outcome = stats::totals(&weekly.migrations)
+        .into_iter()
+        .map(|(k, n)| (l.t(&format!("admin-stats-outcome-{k}")), n))
+        .collect();
     let page = StatsPage {
         by_profile,
         by_provider,
@@ -750,7 +741,7 @@ async fn stats_page(State(site): State<Site>, headers: HeaderMap) -> Response {
         is_admin: true,
         token: h.signer.issue(&s.scope(), now()),
         metrics: stats::METRICS.iter().map(|m| ((*m).to_owned(), l.t(&format!("admin-stats-{m}")))).collect(),
-        weeks: rows.iter().map(|r| (l.date(r.monday), r.counts.clone())).collect(),
+        weeks: weekly.rows.iter().map(|r| (l.date(r.monday), r.counts.clone())).collect(),
         by_status: by_status.into_iter().map(|(k, n)| (l.t(&format!("help-status-{k}")), n)).collect(),
     };
     render(StatusCode::OK, &page)
@@ -770,7 +761,7 @@ async fn stats_chart(State(site): State<Site>, Path(metric): Path<String>, heade
         return error_page(l.lang, StatusCode::NOT_FOUND, "error-not-found");
     };
     let rows = match stats::weekly(site.store(), chrono::Utc::now().date_naive()).await {
-        Ok(r) => r,
+        Ok(w) => w.rows,
         Err(e) => return internal(l.lang, "statistics", e),
     };
     let values: Vec<i64> = rows.iter().map(|r| r.counts[index]).collect();
@@ -791,7 +782,7 @@ async fn stats_csv(State(site): State<Site>, headers: HeaderMap) -> Response {
         return r;
     }
     let rows = match stats::weekly(site.store(), chrono::Utc::now().date_naive()).await {
-        Ok(r) => r,
+        Ok(w) => w.rows,
         Err(e) => return internal(l.lang, "statistics", e),
     };
     (

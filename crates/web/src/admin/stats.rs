@@ -5,7 +5,7 @@
 //! them, where screen readers and translations reach them.
 
 use chrono::{Duration, NaiveDate, Weekday};
-use demail_store::{CounterKind, Store, StoreError};
+use demail_store::{Counter, CounterKind, Store, StoreError};
 use plotters::prelude::*;
 
 /// What is counted each week, in the order of the table and the CSV.
@@ -20,10 +20,22 @@ pub struct WeekRow {
     pub counts: Vec<i64>,
 }
 
+/// The weekly rows, and the keyed counters read for them (for [`totals`]).
+pub struct Weekly {
+    pub rows: Vec<WeekRow>,
+    pub results: Vec<Counter>,
+    pub signups: Vec<Counter>,
+    pub migrations: Vec<Counter>,
+}
+
+/// The Monday of the first week shown when `today` is in the last one.
+fn first_monday(today: NaiveDate) -> NaiveDate {
+    today.week(Weekday::Mon).first_day() - Duration::weeks(WEEKS as i64 - 1)
+}
+
 /// The last [`WEEKS`] weeks up to the one holding `today`, oldest first.
-pub async fn weekly(store: &Store, today: NaiveDate) -> Result<Vec<WeekRow>, StoreError> {
-    let this_monday = today.week(Weekday::Mon).first_day();
-    let first = this_monday - Duration::weeks(WEEKS as i64 - 1);
+pub async fn weekly(store: &Store, today: NaiveDate) -> Result<Weekly, StoreError> {
+    let first = first_monday(today);
     let mut rows: Vec<WeekRow> = (0..WEEKS)
         .map(|i| WeekRow { monday: first + Duration::weeks(i as i64), counts: vec![0; METRICS.len()] })
         .collect();
@@ -33,13 +45,16 @@ pub async fn weekly(store: &Store, today: NaiveDate) -> Result<Vec<WeekRow>, Sto
             row.counts[metric] += n;
         }
     };
-    for c in store.counters(CounterKind::Results, first).await? {
+    let results = store.counters(CounterKind::Results, first).await?;
+    for c in &results {
         add(c.day, 0, c.count);
     }
-    for c in store.counters(CounterKind::Signup, first).await? {
+    let signups = store.counters(CounterKind::Signup, first).await?;
+    for c in &signups {
         add(c.day, 1, c.count);
     }
-    for c in store.counters(CounterKind::Migration, first).await? {
+    let migrations = store.counters(CounterKind::Migration, first).await?;
+    for c in &migrations {
         add(c.day, 4, c.count);
     }
     for c in store.counters(CounterKind::MessagesMoved, first).await? {
@@ -57,24 +72,19 @@ pub async fn weekly(store: &Store, today: NaiveDate) -> Result<Vec<WeekRow>, Sto
             add(d, 3, 1);
         }
     }
-    Ok(rows)
+    Ok(Weekly { rows, results, signups, migrations })
 }
 
-/// Totals per key of `kind` over the weeks shown (results per answer profile, hand-offs per
-/// provider, migrations per outcome), largest first.
-pub async fn by_key(
-    store: &Store,
-    kind: CounterKind,
-    today: NaiveDate,
-) -> Result<Vec<(String, i64)>, StoreError> {
-    let first = today.week(Weekday::Mon).first_day() - Duration::weeks(WEEKS as i64 - 1);
+/// Totals per key of counters (results per answer profile, hand-offs per provider, migrations
+/// per outcome), largest first.
+pub fn totals(counters: &[Counter]) -> Vec<(String, i64)> {
     let mut totals = std::collections::BTreeMap::<String, i64>::new();
-    for c in store.counters(kind, first).await? {
-        *totals.entry(c.key).or_default() += c.count;
+    for c in counters {
+        *totals.entry(c.key.clone()).or_default() += c.count;
     }
     let mut out: Vec<(String, i64)> = totals.into_iter().collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    Ok(out)
+    out
 }
 
 /// A bar chart of `values` as an SVG document.
