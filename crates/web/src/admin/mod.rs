@@ -105,6 +105,16 @@ async fn enter<'a>(site: &'a Site, headers: &HeaderMap) -> Result<(Session, &'a 
     Ok((s, h, l))
 }
 
+/// [`enter`], for the pages only administrators see (403 for other volunteers).
+async fn enter_admin<'a>(
+    site: &'a Site,
+    headers: &HeaderMap,
+) -> Result<(Session, &'a HelpState, Loc), Response> {
+    let (s, h, l) = enter(site, headers).await?;
+    admin_only(&s, &l)?;
+    Ok((s, h, l))
+}
+
 /// A posted backoffice form: the session, and 403 unless its token belongs to this session.
 async fn enter_post<'a>(
     site: &'a Site,
@@ -590,13 +600,10 @@ fn admin_only(s: &Session, l: &Loc) -> Result<(), Response> {
 }
 
 async fn providers(State(site): State<Site>, headers: HeaderMap) -> Response {
-    let (s, h, l) = match enter(&site, &headers).await {
+    let (s, h, l) = match enter_admin(&site, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = admin_only(&s, &l) {
-        return r;
-    }
     let marks = match site.store().provider_statuses().await {
         Ok(m) => m,
         Err(e) => return internal(l.lang, "reading provider marks", e),
@@ -660,13 +667,10 @@ struct AuditPage {
 }
 
 async fn audit(State(site): State<Site>, headers: HeaderMap) -> Response {
-    let (s, h, l) = match enter(&site, &headers).await {
+    let (s, h, l) = match enter_admin(&site, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = admin_only(&s, &l) {
-        return r;
-    }
     let entries = match site.store().audit_log(500).await {
         Ok(e) => e,
         Err(e) => return internal(l.lang, "reading the audit log", e),
@@ -710,13 +714,10 @@ struct StatsPage {
 
 /// `GET /admin/statistiques`: counts per week, with a chart per count.
 async fn stats_page(State(site): State<Site>, headers: HeaderMap) -> Response {
-    let (s, h, l) = match enter(&site, &headers).await {
+    let (s, h, l) = match enter_admin(&site, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = admin_only(&s, &l) {
-        return r;
-    }
     let today = chrono::Utc::now().date_naive();
     let (weekly, by_status) =
         match (stats::weekly(site.store(), today).await, site.store().help_counts_by_status().await) {
@@ -749,13 +750,10 @@ async fn stats_page(State(site): State<Site>, headers: HeaderMap) -> Response {
 
 /// `GET /admin/statistiques/{metric}.svg`: the weekly bars of one count.
 async fn stats_chart(State(site): State<Site>, Path(metric): Path<String>, headers: HeaderMap) -> Response {
-    let (s, _, l) = match enter(&site, &headers).await {
+    let (_, _, l) = match enter_admin(&site, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = admin_only(&s, &l) {
-        return r;
-    }
     let Some(index) = metric.strip_suffix(".svg").and_then(|m| stats::METRICS.iter().position(|x| *x == m))
     else {
         return error_page(l.lang, StatusCode::NOT_FOUND, "error-not-found");
@@ -774,13 +772,10 @@ async fn stats_chart(State(site): State<Site>, Path(metric): Path<String>, heade
 
 /// `GET /admin/statistiques.csv`: the weekly counts (anonymous counts only).
 async fn stats_csv(State(site): State<Site>, headers: HeaderMap) -> Response {
-    let (s, _, l) = match enter(&site, &headers).await {
+    let (_, _, l) = match enter_admin(&site, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = admin_only(&s, &l) {
-        return r;
-    }
     let rows = match stats::weekly(site.store(), chrono::Utc::now().date_naive()).await {
         Ok(w) => w.rows,
         Err(e) => return internal(l.lang, "statistics", e),
