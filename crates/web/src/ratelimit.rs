@@ -9,7 +9,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// Allows each IP address `per_minute` actions a minute, in bursts of up to that many.
+/// Allows each IP address a number of actions per minute or per hour, in bursts of up to that
+/// many.
 #[derive(Clone)]
 pub struct IpLimiter {
     inner: Arc<DefaultKeyedRateLimiter<IpAddr>>,
@@ -18,8 +19,16 @@ pub struct IpLimiter {
 impl IpLimiter {
     /// A limiter of `per_minute` actions per IP (at least 1).
     pub fn per_minute(per_minute: u32) -> IpLimiter {
-        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        IpLimiter { inner: Arc::new(RateLimiter::keyed(Quota::per_minute(n))) }
+        IpLimiter::with(Quota::per_minute(at_least_one(per_minute)))
+    }
+
+    /// A limiter of `per_hour` actions per IP (at least 1).
+    pub fn per_hour(per_hour: u32) -> IpLimiter {
+        IpLimiter::with(Quota::per_hour(at_least_one(per_hour)))
+    }
+
+    fn with(quota: Quota) -> IpLimiter {
+        IpLimiter { inner: Arc::new(RateLimiter::keyed(quota)) }
     }
 
     /// Whether `ip` may act now (and counts the action).
@@ -31,6 +40,10 @@ impl IpLimiter {
         }
         ok
     }
+}
+
+fn at_least_one(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
 
 /// The address of the client, as the TCP connection gives it (behind a reverse proxy: the

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
 use std::time::Duration;
 
 use askama::Template;
@@ -21,11 +20,11 @@ use demail_jobs::{
     Control, DraftError, Endpoint, JobOptions, JobSpec, JobView, Jobs, LoginProblem, Secrets,
     State as JobState, Transport,
 };
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use secrecy::SecretString;
 
 use super::{Ctx, error_page, render};
 use crate::Site;
+use crate::ratelimit::IpLimiter;
 use crate::view::Loc;
 
 /// Instance choices for the migration pages.
@@ -44,13 +43,13 @@ pub struct MigrateSettings {
 pub struct Migrations {
     jobs: Jobs,
     settings: MigrateSettings,
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    limiter: IpLimiter,
 }
 
 impl Migrations {
     pub fn new(jobs: Jobs, settings: MigrateSettings) -> Migrations {
-        let per_hour = NonZeroU32::new(settings.starts_per_hour.max(1)).unwrap_or(NonZeroU32::MIN);
-        Migrations { jobs, settings, limiter: RateLimiter::keyed(Quota::per_hour(per_hour)) }
+        let limiter = IpLimiter::per_hour(settings.starts_per_hour);
+        Migrations { jobs, settings, limiter }
     }
 }
 
@@ -246,7 +245,7 @@ fn allowed(m: &Migrations, headers: &HeaderMap, extensions: &Extensions) -> bool
         let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
         value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
     });
-    m.limiter.check_key(&forwarded.unwrap_or(peer)).is_ok()
+    m.limiter.check(forwarded.unwrap_or(peer))
 }
 
 /// The job spec from the form, or the message keys of what is missing or wrong.
